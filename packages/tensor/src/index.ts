@@ -14,6 +14,7 @@ export {
   setBackend, getBackend, findBackend, registerBackend, registerBackendFactory, memory, type MemoryInfo,
 } from './core/engine.js';
 export { tidy, keep, dispose, noGrad, isGradEnabled } from './core/tidy.js';
+export { gradCheck, type GradCheckInput, type GradCheckResult } from './core/gradcheck.js';
 export * from './ops/index.js';
 export * as optim from './optim/index.js';
 export { AdamW, clipGradNorm, linearWarmupDecay, LinearWarmupSchedule } from './optim/index.js';
