@@ -22,5 +22,6 @@ export { Generator, manualSeed, defaultGenerator } from './random/generator.js';
 export { philox4x32, type RandomStream } from './random/philox.js';
 export type { Backend, TensorRef, UnaryOp, BinaryOp, ReduceOp, AdamWHyper, BackendMemory } from './backends/backend.js';
 export { CpuBackend } from './backends/cpu/cpu-backend.js';
+export * from './io/index.js';
 
 registerBackend(new CpuBackend());
