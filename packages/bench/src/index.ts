@@ -1,1 +1,3 @@
-export {};
+export * from './harness.js';
+export * from './svg.js';
+export * from './cpu/matmul-cpu.js';
