@@ -1,1 +1,7 @@
-export {};
+/**
+ * `@tpvjs/tpv`: task prompt vectors, the paper's tasks and datasets, metrics, prompt-tuning
+ * training and the `tpv` CLI.
+ * @packageDocumentation
+ */
+export * from './tasks/index.js';
+export * from './metrics/index.js';
