@@ -8,17 +8,50 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchCpuMatmul } from './cpu/matmul-cpu.js';
+import { benchT5, t5Table } from './t5/t5-bench.js';
 import { type BenchResult, table } from './harness.js';
 import { barChart } from './svg.js';
 
-const SUITES: Record<string, { run: () => Promise<BenchResult[]>; ratioTo: string[]; title: string }> = {
+interface Suite {
+  run: (args: Record<string, string | boolean | undefined>) => Promise<BenchResult[]>;
+  ratioTo: string[];
+  title: string;
+  render?: (r: BenchResult[]) => string;
+}
+
+const num = (v: unknown, d: number) => (typeof v === 'string' ? Number(v) : d);
+
+const SUITES: Record<string, Suite> = {
   'matmul-cpu': { run: () => benchCpuMatmul(), ratioTo: ['tfjs-cpu', 'numpy', 'naive-js'], title: 'CPU matmul, float32 (GFLOP/s)' },
+  t5: {
+    run: (a) =>
+      benchT5({
+        batch: num(a.batch, 8),
+        srcLen: num(a['src-len'], 256),
+        newTokens: num(a['new-tokens'], 4),
+        backends: typeof a.backends === 'string' ? a.backends.split(',') : ['cpu'],
+        ...(typeof a.config === 'string' ? { config: a.config } : {}),
+        noTorch: a['no-torch'] === true,
+      }),
+    ratioTo: [],
+    title: 'T5 (random weights, real architecture): forward, greedy generation, prompt-tuning step',
+    render: t5Table,
+  },
 };
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { json: { type: 'string' }, svg: { type: 'string' } },
+    options: {
+      json: { type: 'string' },
+      svg: { type: 'string' },
+      batch: { type: 'string' },
+      'src-len': { type: 'string' },
+      'new-tokens': { type: 'string' },
+      backends: { type: 'string' },
+      config: { type: 'string' },
+      'no-torch': { type: 'boolean' },
+    },
   });
   const name = positionals[0] ?? 'matmul-cpu';
   const suite = SUITES[name];
@@ -27,8 +60,8 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   console.log(`# ${suite.title}\n`);
-  const results = await suite.run();
-  console.log('\n' + table(results, suite.ratioTo));
+  const results = await suite.run(values);
+  console.log('\n' + (suite.render ? suite.render(results) : table(results, suite.ratioTo)));
   const write = (p: string, s: string) => {
     mkdirSync(dirname(p), { recursive: true });
     writeFileSync(p, s);

@@ -1,3 +1,4 @@
 export * from './harness.js';
 export * from './svg.js';
 export * from './cpu/matmul-cpu.js';
+export * from './t5/t5-bench.js';

@@ -64,6 +64,10 @@ export function gemm(
   c: Float32Array | Float64Array,
   cOffset: number,
 ): void {
+  if (M < 4) {
+    gemmFewRows(M, N, K, a, b, c, cOffset);
+    return;
+  }
   const mp = Math.ceil(M / 4);
   const np = Math.ceil(N / 4);
   const acc = new Float64Array(mp * 4 * np * 4);
@@ -108,5 +112,47 @@ export function gemm(
     const src = i * ldacc;
     const dst = cOffset + i * N;
     for (let j = 0; j < N; j++) c[dst + j] = acc[src + j]!;
+  }
+}
+
+/**
+ * C = A·B when A has fewer than 4 rows (KV-cached decoding, batch-1 inference): packing would
+ * waste most of a 4-row panel and re-pack all of B on every call, so read B in place instead —
+ * dot products when B's k-dimension is contiguous (an `[out, in]` weight used transposed), row
+ * updates when its n-dimension is.
+ */
+function gemmFewRows(M: number, N: number, K: number, a: MatView, b: MatView, c: Float32Array | Float64Array, cOffset: number): void {
+  const A = a.data;
+  const B = b.data;
+  const arow = new Float64Array(K);
+  if (b.rs === 1) {
+    for (let i = 0; i < M; i++) {
+      for (let k = 0; k < K; k++) arow[k] = A[a.offset + i * a.rs + k * a.cs]!;
+      for (let j = 0; j < N; j++) {
+        let base = b.offset + j * b.cs;
+        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        let k = 0;
+        for (; k + 3 < K; k += 4, base += 4) {
+          s0 += arow[k]! * B[base]!;
+          s1 += arow[k + 1]! * B[base + 1]!;
+          s2 += arow[k + 2]! * B[base + 2]!;
+          s3 += arow[k + 3]! * B[base + 3]!;
+        }
+        for (; k < K; k++, base++) s0 += arow[k]! * B[base]!;
+        c[cOffset + i * N + j] = s0 + s1 + s2 + s3;
+      }
+    }
+    return;
+  }
+  const acc = new Float64Array(N);
+  for (let i = 0; i < M; i++) {
+    acc.fill(0);
+    for (let k = 0; k < K; k++) {
+      const av = A[a.offset + i * a.rs + k * a.cs]!;
+      let base = b.offset + k * b.rs;
+      const cs = b.cs;
+      for (let j = 0; j < N; j++, base += cs) acc[j] += av * B[base]!;
+    }
+    for (let j = 0; j < N; j++) c[cOffset + i * N + j] = acc[j]!;
   }
 }
