@@ -5,3 +5,5 @@
  */
 export * from './tasks/index.js';
 export * from './metrics/index.js';
+export * from './vector/index.js';
+export * from './train/index.js';

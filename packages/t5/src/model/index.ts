@@ -27,3 +27,4 @@ export { Module, Linear, Embedding, ParamTable, type RunState } from './module.j
 export { relativePositionBucket, relativePositionBuckets } from './position-bias.js';
 export { IGNORE_INDEX, shiftRight, shiftRightArray, toIds, toMask, type IdsInput, type MaskInput } from './inputs.js';
 export { T5InputError, type T5InputErrorCode } from './errors.js';
+export { saveT5Pretrained } from './save.js';

@@ -61,13 +61,13 @@ export interface Batch {
   labels: Tensor;
 }
 
-/** Builds the batch of rows `idx` of `ds` (label rows of mixed lengths are right-padded with −100). */
-export function makeBatch(ds: EncodedDataset, idx: readonly number[]): Batch {
-  const labelRows = idx.map((i) => ds.labels[i]!);
+/** Builds a batch from rows of one or more datasets (label rows of mixed lengths are right-padded with −100, like `DataCollatorForSeq2Seq`). */
+export function makeBatch(rows: readonly { ds: EncodedDataset; row: number }[]): Batch {
+  const labelRows = rows.map(({ ds, row }) => ds.labels[row]!);
   const T = Math.max(...labelRows.map((r) => r.length));
   return {
-    inputIds: tensor(idx.map((i) => ds.inputIds[i]!), { dtype: 'int32' }),
-    attentionMask: tensor(idx.map((i) => ds.attentionMask[i]!), { dtype: 'int32' }),
+    inputIds: tensor(rows.map(({ ds, row }) => ds.inputIds[row]!), { dtype: 'int32' }),
+    attentionMask: tensor(rows.map(({ ds, row }) => ds.attentionMask[row]!), { dtype: 'int32' }),
     labels: tensor(labelRows.map((r) => [...r, ...new Array<number>(T - r.length).fill(-100)]), { dtype: 'int32' }),
   };
 }
