@@ -4,10 +4,11 @@
  * other way round:
  *
  * ```text
- * <cacheDir>/models--<org>--<name>/
+ * <cacheDir>/models--<org>--<name>/          (dataset repos: datasets--<org>--<name>/)
  *   blobs/<etag>                          file content, named by its ETag (git sha1, or sha256 for LFS)
  *   blobs/<etag>.incomplete               download in progress (resumable)
  *   refs/<revision>                       commit sha the revision pointed to last time we looked
+ *                                         (a revision with `/` nests: refs/refs/convert/parquet)
  *   snapshots/<commit>/<filename>         RELATIVE symlink -> ../../blobs/<etag>
  *   .no_exist/<commit>/<filename>         empty marker: the Hub said this file does not exist
  * ```
@@ -19,17 +20,19 @@ import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { hubCacheDir, type HubConfigOptions } from './config.js';
-import { COMMIT_SHA_RE, DEFAULT_REVISION, parseRepoId, validateRevision } from './repo-id.js';
+import { COMMIT_SHA_RE, DEFAULT_REVISION, parseRepoId, validateRepoType, validateRevision, type HubRepoType } from './repo-id.js';
 
 /** Where one repo lives in the cache. All paths are absolute if `cacheDir` is. */
 export interface HubCachePaths {
   /** The repo id, without `@revision`. */
   repoId: string;
+  /** Kind of repo (`model` or `dataset`); it picks the `models--` / `datasets--` folder. */
+  repoType: HubRepoType;
   /** Revision these paths were computed for (`@rev`, `options.revision`, or `main`). */
   revision: string;
   /** Cache root (`$HF_HUB_CACHE`). */
   cacheDir: string;
-  /** `<cacheDir>/models--org--name`. */
+  /** `<cacheDir>/models--org--name` (`datasets--org--name` for a dataset repo). */
   repoDir: string;
   /** `<repoDir>/blobs`. */
   blobsDir: string;
@@ -39,7 +42,11 @@ export interface HubCachePaths {
   refsDir: string;
   /** `<repoDir>/.no_exist`. */
   noExistDir: string;
-  /** `<repoDir>/refs/<revision>` (the file holding the commit sha). */
+  /**
+   * `<repoDir>/refs/<revision>` (the file holding the commit sha). A revision
+   * containing `/` is a nested path, as Python writes it: `refs/convert/parquet`
+   * is stored at `<repoDir>/refs/refs/convert/parquet`.
+   */
   refFile: string;
   /** `<blobsDir>/<etag>`. */
   blobPath(etag: string): string;
@@ -51,34 +58,45 @@ export interface HubCachePaths {
 export interface HubCachePathOptions extends Pick<HubConfigOptions, 'cacheDir' | 'env'> {
   /** Revision when `repoId` has no `@revision`; default `main`. */
   revision?: string;
+  /** Kind of repo; default `model`. Dataset repos live in `datasets--org--name`. */
+  repoType?: HubRepoType;
 }
 
 /**
- * Python's `repo_folder_name`: `models--` + the repo id with `/` replaced by `--`.
- * (`--` is forbidden inside repo ids precisely so that this is reversible.)
+ * Python's `repo_folder_name`: `<repoType>s--` + the repo id with `/` replaced
+ * by `--` (`models--org--name`, `datasets--org--name`). `--` is forbidden
+ * inside repo ids precisely so that this is reversible.
+ *
+ * @param repoId - `name` or `org/name` (no `@revision`)
+ * @param repoType - kind of repo; default `model`
+ * @throws {@link HubError} `BAD_REPO_ID` for an unknown `repoType`.
  */
-export function repoFolderName(repoId: string): string {
-  return ['models', ...repoId.split('/')].join('--');
+export function repoFolderName(repoId: string, repoType: HubRepoType = 'model'): string {
+  validateRepoType(repoType, repoId);
+  return [`${repoType}s`, ...repoId.split('/')].join('--');
 }
 
 /**
- * Computes the cache paths of a model repo, without touching the disk.
+ * Computes the cache paths of a model or dataset repo, without touching the disk.
  *
  * @param repoId - `name`, `org/name` or `org/name@revision`
- * @param options - `cacheDir` / `env` to locate the cache, `revision` when the id has none
- * @throws {@link HubError} `BAD_REPO_ID` for an invalid id or revision.
+ * @param options - `cacheDir` / `env` to locate the cache, `revision` when the id has none,
+ *   `repoType` (default `model`)
+ * @throws {@link HubError} `BAD_REPO_ID` for an invalid id, revision or repo type.
  */
 export function hubCachePaths(repoId: string, options: HubCachePathOptions = {}): HubCachePaths {
   const parsed = parseRepoId(repoId);
   const revision = parsed.revision ?? options.revision ?? DEFAULT_REVISION;
   validateRevision(revision, parsed.repoId);
+  const repoType = options.repoType ?? 'model';
   const cacheDir = hubCacheDir(options);
-  const repoDir = join(cacheDir, repoFolderName(parsed.repoId));
+  const repoDir = join(cacheDir, repoFolderName(parsed.repoId, repoType));
   const blobsDir = join(repoDir, 'blobs');
   const snapshotsDir = join(repoDir, 'snapshots');
   const refsDir = join(repoDir, 'refs');
   return {
     repoId: parsed.repoId,
+    repoType,
     revision,
     cacheDir,
     repoDir,

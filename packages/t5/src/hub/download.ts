@@ -2,6 +2,10 @@
  * Hub download layer of `@tpvjs/t5`: turns `"google/flan-t5-base"`,
  * `"t5-base"`, `"org/name@revision"` or a local directory plus a filename into
  * a local file path, downloading into the shared Hugging Face cache when needed.
+ * Model repos (the default) and dataset repos (`repoType: 'dataset'`) are
+ * handled alike, as Python's `hf_hub_download(..., repo_type=...)` does: a
+ * dataset is fetched from `{endpoint}/datasets/{repo}/resolve/...` and cached
+ * under `datasets--org--name`.
  *
  * ## Why plain `fetch` and not `@huggingface/hub`
  *
@@ -22,7 +26,7 @@
  *
  * Wrapping it would mean re-doing all of that around it. Node 20's global
  * `fetch` with `redirect: 'manual'` gives what Python's client relies on:
- * a `HEAD` on `{endpoint}/{repo}/resolve/{revision}/{filename}` whose headers
+ * a `HEAD` on `{endpoint}/[datasets/]{repo}/resolve/{revision}/{filename}` whose headers
  * (`X-Repo-Commit`, `X-Linked-Etag` / `ETag`, `X-Linked-Size` /
  * `Content-Length`, `Location`) are read on the first redirecting response, then
  * a `GET` of the CDN location with `Range` for resume. So this module follows
@@ -69,13 +73,30 @@ import {
 } from './cache.js';
 import { HubError, isHubError } from './errors.js';
 import { createProgressBar, shouldShowProgress, type ProgressBar, type ProgressCallback } from './progress.js';
-import { COMMIT_SHA_RE, DEFAULT_REVISION, parseRepoId, validateFilename } from './repo-id.js';
+import {
+  COMMIT_SHA_RE,
+  DEFAULT_REVISION,
+  parseRepoId,
+  validateFilename,
+  validateRepoType,
+  type HubRepoType,
+} from './repo-id.js';
 
 /** Options of {@link resolveModelFile} / {@link resolveRepoFiles}. Each overrides the matching environment variable. */
 export interface ResolveOptions extends HubConfigOptions {
   /**
+   * Kind of Hub repo; default `model`. With `dataset` the file is fetched from
+   * `{endpoint}/datasets/{repo}/resolve/{revision}/{file}` and cached under
+   * `datasets--org--name`, exactly as Python's `repo_type="dataset"`. A local
+   * directory is read the same way for both. Any other value is a `BAD_REPO_ID` error.
+   */
+  repoType?: HubRepoType;
+  /**
    * Branch, tag or commit sha; default `main`. An `@revision` suffix on the repo
    * id means the same; giving both with different values is a `BAD_REPO_ID` error.
+   * Revisions may contain `/` (`refs/pr/1`, `refs/convert/parquet`): they are
+   * escaped as one URL segment (`refs%2Fconvert%2Fparquet`) and cached as a
+   * nested ref file (`refs/refs/convert/parquet`), as in Python.
    */
   revision?: string;
   /**
@@ -112,7 +133,7 @@ interface HubResolution {
 }
 
 /** What `repoIdOrDir` designates. */
-type Target = { kind: 'local'; dir: string } | { kind: 'hub'; repoId: string; revision: string };
+type Target = { kind: 'local'; dir: string } | { kind: 'hub'; repoId: string; repoType: HubRepoType; revision: string };
 
 /** Metadata read from the `HEAD` request, as Python's `HfFileMetadata`. */
 interface FileMetadata {
@@ -126,6 +147,7 @@ interface FileMetadata {
 /** Everything one Hub file resolution needs. */
 interface Job {
   repoId: string;
+  repoType: HubRepoType;
   revision: string;
   filename: string;
   paths: HubCachePaths;
@@ -150,18 +172,30 @@ const DEFAULT_MAX_RETRIES = 5;
 const inflight = new Map<string, Promise<void>>();
 
 /**
- * Returns a local path for `filename` of a model given as a Hub repo id or a
- * local directory, downloading it into the Hugging Face cache if needed.
+ * Returns a local path for `filename` of a model (or, with
+ * `options.repoType: 'dataset'`, a dataset) given as a Hub repo id or a local
+ * directory, downloading it into the Hugging Face cache if needed.
  *
  * - Local directory (any existing directory wins, as in `transformers`):
  *   returns `<dir>/<filename>` if it exists, else `LOCAL_FILE_MISSING`.
  * - Hub id `name`, `org/name` or `org/name@revision`: returns
  *   `<cache>/models--org--name/snapshots/<commit>/<filename>` (a relative
- *   symlink into `blobs/`), the same path Python's `hf_hub_download` returns.
+ *   symlink into `blobs/`; `datasets--org--name` for a dataset), the same path
+ *   Python's `hf_hub_download` returns.
+ *
+ * @example
+ * ```ts
+ * // Python: hf_hub_download("nyu-mll/glue", "sst2/train/0000.parquet",
+ * //                         repo_type="dataset", revision="refs/convert/parquet")
+ * const p = await resolveModelFile('nyu-mll/glue', 'sst2/train/0000.parquet', {
+ *   repoType: 'dataset',
+ *   revision: 'refs/convert/parquet',
+ * });
+ * ```
  *
  * @param repoIdOrDir - local directory, or Hub repo id with optional `@revision`
  * @param filename - path inside the repo, `/`-separated (e.g. `config.json`)
- * @param options - overrides for cache dir, endpoint, token, offline mode, revision; progress; abort
+ * @param options - repo type; overrides for cache dir, endpoint, token, offline mode, revision; progress; abort
  * @returns absolute (if the cache dir / directory is absolute) path of the file
  * @throws {@link HubError} with code `NOT_FOUND`, `UNAUTHORIZED`, `OFFLINE_NOT_CACHED`,
  *   `NETWORK`, `BAD_RESPONSE`, `LOCAL_FILE_MISSING`, `BAD_REPO_ID` or `BAD_FILENAME`.
@@ -173,11 +207,11 @@ export async function resolveModelFile(
 ): Promise<string> {
   const target = await classifyTarget(repoIdOrDir, options);
   if (target.kind === 'local') return resolveLocalFile(target.dir, filename);
-  return (await resolveHubFile(target.repoId, target.revision, filename, options)).path;
+  return (await resolveHubFile(target.repoId, target.repoType, target.revision, filename, options)).path;
 }
 
 /**
- * Resolves several files of one model, in order, returning their paths in the
+ * Resolves several files of one model (or dataset, with `options.repoType`), in order, returning their paths in the
  * same order. For a Hub id, the revision is resolved to a commit by the first
  * file and the other files are fetched at that commit, so all files come from
  * the same snapshot even if the branch moves meanwhile (and, once cached, they
@@ -201,7 +235,7 @@ export async function resolveRepoFiles(
   }
   let revision = target.revision;
   for (const f of filenames) {
-    const r = await resolveHubFile(target.repoId, revision, f, options);
+    const r = await resolveHubFile(target.repoId, target.repoType, revision, f, options);
     revision = r.commit;
     out.push(r.path);
   }
@@ -224,6 +258,8 @@ function looksLikePath(s: string): boolean {
 }
 
 async function classifyTarget(repoIdOrDir: string, options: ResolveOptions): Promise<Target> {
+  const repoType = options.repoType ?? 'model';
+  validateRepoType(repoType);
   const asPath = expandHome(repoIdOrDir);
   try {
     if ((await stat(asPath)).isDirectory()) return { kind: 'local', dir: resolve(asPath) };
@@ -233,7 +269,7 @@ async function classifyTarget(repoIdOrDir: string, options: ResolveOptions): Pro
   if (looksLikePath(repoIdOrDir)) {
     throw new HubError(
       'LOCAL_FILE_MISSING',
-      `Model directory ${JSON.stringify(resolve(asPath))} does not exist (and ${JSON.stringify(repoIdOrDir)} is not a Hub repo id like "google/flan-t5-base").`,
+      `${repoType === 'dataset' ? 'Dataset' : 'Model'} directory ${JSON.stringify(resolve(asPath))} does not exist (and ${JSON.stringify(repoIdOrDir)} is not a Hub repo id like ${repoType === 'dataset' ? '"nyu-mll/glue"' : '"google/flan-t5-base"'}).`,
     );
   }
   const parsed = parseRepoId(repoIdOrDir);
@@ -241,11 +277,11 @@ async function classifyTarget(repoIdOrDir: string, options: ResolveOptions): Pro
     throw new HubError(
       'BAD_REPO_ID',
       `Conflicting revisions for ${parsed.repoId}: "@${parsed.revision}" in the id and revision "${options.revision}" in the options. Give only one.`,
-      { repoId: parsed.repoId, revision: parsed.revision },
+      { repoId: parsed.repoId, repoType, revision: parsed.revision },
     );
   }
   const revision = parsed.revision ?? options.revision ?? DEFAULT_REVISION;
-  return { kind: 'hub', repoId: parsed.repoId, revision };
+  return { kind: 'hub', repoId: parsed.repoId, repoType, revision };
 }
 
 async function resolveLocalFile(dir: string, filename: string): Promise<string> {
@@ -265,7 +301,7 @@ async function resolveLocalFile(dir: string, filename: string): Promise<string> 
   } catch {
     // Listing is only a hint.
   }
-  throw new HubError('LOCAL_FILE_MISSING', `Local model directory ${dir} has no file ${JSON.stringify(filename)}.${listing}`, {
+  throw new HubError('LOCAL_FILE_MISSING', `Local directory ${dir} has no file ${JSON.stringify(filename)}.${listing}`, {
     filename,
   });
 }
@@ -275,13 +311,14 @@ async function resolveLocalFile(dir: string, filename: string): Promise<string> 
 
 async function resolveHubFile(
   repoId: string,
+  repoType: HubRepoType,
   revision: string,
   filename: string,
   options: ResolveOptions,
 ): Promise<HubResolution> {
   validateFilename(filename, repoId);
   const env = options.env ?? process.env;
-  const paths = hubCachePaths(repoId, { revision, cacheDir: hubCacheDir(options) });
+  const paths = hubCachePaths(repoId, { revision, repoType, cacheDir: hubCacheDir(options) });
 
   // 1. A commit sha that is already cached needs no request (Python does the same).
   if (COMMIT_SHA_RE.test(revision)) {
@@ -293,16 +330,17 @@ async function resolveHubFile(
   if (isOffline(options)) {
     const hit = await lookupCache(paths, revision, filename);
     if (hit.kind === 'hit') return { path: hit.path, commit: hit.commit };
-    if (hit.kind === 'no-exist') throw noExistError(repoId, revision, filename, hit.commit);
+    if (hit.kind === 'no-exist') throw noExistError(repoId, repoType, revision, filename, hit.commit);
     throw new HubError(
       'OFFLINE_NOT_CACHED',
-      `Cannot find ${filename} of ${repoId} (revision ${revision}) in the local cache ${paths.repoDir}, and offline mode is on (HF_HUB_OFFLINE=1 or offline: true), so it cannot be downloaded. Run once online, or unset HF_HUB_OFFLINE.`,
-      { repoId, revision, filename },
+      `Cannot find ${filename} of ${repoName(repoType, repoId)} (revision ${revision}) in the local cache ${paths.repoDir}, and offline mode is on (HF_HUB_OFFLINE=1 or offline: true), so it cannot be downloaded. Run once online, or unset HF_HUB_OFFLINE.`,
+      { repoId, repoType, revision, filename },
     );
   }
 
   const job: Job = {
     repoId,
+    repoType,
     revision,
     filename,
     paths,
@@ -348,18 +386,41 @@ function isFinalNotFound(err: HubError): boolean {
   return err.hubErrorCode === 'EntryNotFound' || err.hubErrorCode === 'RevisionNotFound';
 }
 
-function noExistError(repoId: string, revision: string, filename: string, commit: string): HubError {
+function noExistError(repoId: string, repoType: HubRepoType, revision: string, filename: string, commit: string): HubError {
   return new HubError(
     'NOT_FOUND',
-    `File ${filename} does not exist in repo ${repoId} at revision ${revision} (commit ${commit}); the Hub reported this earlier and it is remembered in the cache (.no_exist).`,
-    { repoId, revision, filename, hubErrorCode: 'EntryNotFound', status: 404 },
+    `File ${filename} does not exist in ${repoNoun(repoType)} ${repoId} at revision ${revision} (commit ${commit}); the Hub reported this earlier and it is remembered in the cache (.no_exist).`,
+    { repoId, repoType, revision, filename, hubErrorCode: 'EntryNotFound', status: 404 },
   );
 }
 
-/** `{endpoint}/{repo}/resolve/{revision}/{filename}`, with the revision fully escaped (it may contain `/`), as Python's `hf_hub_url`. */
+/** `repo` or `dataset repo`, for messages. */
+function repoNoun(repoType: HubRepoType): string {
+  return repoType === 'dataset' ? 'dataset repo' : 'repo';
+}
+
+/** `org/name` for a model, `dataset org/name` for a dataset, for messages. */
+function repoName(repoType: HubRepoType, repoId: string): string {
+  return repoType === 'dataset' ? `dataset ${repoId}` : repoId;
+}
+
+/**
+ * The repo's path on the Hub, as Python's `REPO_TYPES_URL_PREFIXES`: models
+ * have no prefix, datasets `datasets/`.
+ */
+function repoUrlPath(job: Job): string {
+  return job.repoType === 'dataset' ? `datasets/${job.repoId}` : job.repoId;
+}
+
+/**
+ * `{endpoint}/[datasets/]{repo}/resolve/{revision}/{filename}`, as Python's
+ * `hf_hub_url`: the revision fully escaped (`quote(revision, safe="")`, so
+ * `refs/convert/parquet` is one segment `refs%2Fconvert%2Fparquet`), the
+ * filename escaped per `/`-separated segment.
+ */
 function resolveUrl(job: Job): string {
   const file = job.filename.split('/').map(encodeURIComponent).join('/');
-  return `${job.endpoint}/${job.repoId}/resolve/${encodeURIComponent(job.revision)}/${file}`;
+  return `${job.endpoint}/${repoUrlPath(job)}/resolve/${encodeURIComponent(job.revision)}/${file}`;
 }
 
 /** Base headers; the token only goes to the endpoint's origin (CDN URLs are pre-signed, and must not see it). */
@@ -404,8 +465,8 @@ function networkError(job: Job, url: string, what: string, cause: unknown, hint?
     `The file is not in the cache (${job.paths.repoDir}); check your connection or HF_ENDPOINT, or set HF_HUB_OFFLINE=1 to use cached files only.`;
   return new HubError(
     'NETWORK',
-    `Could not ${what} ${job.filename} of ${job.repoId} (revision ${job.revision}) from ${url}: ${detail}. ${next}`,
-    { repoId: job.repoId, revision: job.revision, filename: job.filename, url, cause },
+    `Could not ${what} ${job.filename} of ${repoName(job.repoType, job.repoId)} (revision ${job.revision}) from ${url}: ${detail}. ${next}`,
+    { repoId: job.repoId, repoType: job.repoType, revision: job.revision, filename: job.filename, url, cause },
   );
 }
 
@@ -438,8 +499,9 @@ function httpError(job: Job, res: Response, url: string): HubError {
   const status = res.status;
   const hubErrorCode = res.headers.get('x-error-code') ?? undefined;
   const serverMsg = res.headers.get('x-error-message');
-  const base = { repoId: job.repoId, revision: job.revision, filename: job.filename, status, url, hubErrorCode };
-  const where = `repo ${job.repoId}, revision ${job.revision}, file ${job.filename}`;
+  const base = { repoId: job.repoId, repoType: job.repoType, revision: job.revision, filename: job.filename, status, url, hubErrorCode };
+  const noun = repoNoun(job.repoType);
+  const where = `${noun} ${job.repoId}, revision ${job.revision}, file ${job.filename}`;
   const suffix = serverMsg ? ` (Hub says: ${serverMsg})` : '';
   if (status === 401 || status === 403) {
     const gated = hubErrorCode === 'GatedRepo';
@@ -448,18 +510,18 @@ function httpError(job: Job, res: Response, url: string): HubError {
         ? 'No token was sent: set HF_TOKEN (or log in with `hf auth login`, which writes $HF_HOME/token, or pass options.token).'
         : 'A token was sent but it was refused or lacks access to this repo: check HF_TOKEN / $HF_HOME/token / options.token.';
     const why = gated
-      ? `Repo ${job.repoId} is gated: accept its terms at ${job.endpoint}/${job.repoId} with your account, then use a token.`
+      ? `${capitalize(noun)} ${job.repoId} is gated: accept its terms at ${job.endpoint}/${repoUrlPath(job)} with your account, then use a token.`
       : `Access denied (HTTP ${status}) for ${where}. The repo may be private or gated, or may not exist (the Hub answers 401 for unknown repos too).`;
     return new HubError('UNAUTHORIZED', `${why} ${tokenState}${suffix}`, base);
   }
   if (status === 404) {
     const what =
       hubErrorCode === 'EntryNotFound'
-        ? `File ${job.filename} not found in repo ${job.repoId} at revision ${job.revision}.`
+        ? `File ${job.filename} not found in ${noun} ${job.repoId} at revision ${job.revision}.`
         : hubErrorCode === 'RevisionNotFound'
-          ? `Revision ${job.revision} not found in repo ${job.repoId} (while looking for ${job.filename}).`
+          ? `Revision ${job.revision} not found in ${noun} ${job.repoId} (while looking for ${job.filename}).`
           : hubErrorCode === 'RepoNotFound' || hubErrorCode === 'RepositoryNotFound'
-            ? `Repo ${job.repoId} not found on ${job.endpoint} (revision ${job.revision}, file ${job.filename}). Check the id; private repos need HF_TOKEN.`
+            ? `${capitalize(noun)} ${job.repoId} not found on ${job.endpoint} (revision ${job.revision}, file ${job.filename}). Check the id${job.repoType === 'dataset' ? '' : " (a dataset needs repoType: 'dataset')"}; private repos need HF_TOKEN.`
             : `Not found (HTTP 404): ${where} on ${job.endpoint}.`;
     return new HubError('NOT_FOUND', what + suffix, base);
   }
@@ -471,6 +533,10 @@ function httpError(job: Job, res: Response, url: string): HubError {
     );
   }
   return new HubError('BAD_RESPONSE', `Unexpected HTTP ${status} from ${url} for ${where}.${suffix}`, base);
+}
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
 /** Python's `_normalize_etag`: drop a weak `W/` prefix and the quotes. */
@@ -542,8 +608,8 @@ function parseMetadata(job: Job, res: Response, url: string, location: string): 
   const etag = normalizeEtag(h.get('x-linked-etag') ?? h.get('etag'));
   const sizeHeader = h.get('x-linked-size') ?? h.get('content-length');
   const size = sizeHeader !== null && /^\d+$/.test(sizeHeader.trim()) ? Number(sizeHeader) : undefined;
-  const where = `${job.filename} of ${job.repoId} (revision ${job.revision}) at ${url}`;
-  const details = { repoId: job.repoId, revision: job.revision, filename: job.filename, url, status: res.status };
+  const where = `${job.filename} of ${repoName(job.repoType, job.repoId)} (revision ${job.revision}) at ${url}`;
+  const details = { repoId: job.repoId, repoType: job.repoType, revision: job.revision, filename: job.filename, url, status: res.status };
   if (commit === undefined) {
     throw new HubError(
       'BAD_RESPONSE',
@@ -601,8 +667,8 @@ async function downloadBlob(job: Job, meta: FileMetadata, blobPath: string): Pro
       await rm(incomplete, { force: true });
       throw new HubError(
         'BAD_RESPONSE',
-        `Consistency check failed for ${job.filename} of ${job.repoId}: expected ${meta.size} bytes, got ${size}. The partial file was deleted; retry.`,
-        { repoId: job.repoId, revision: job.revision, filename: job.filename, url: meta.location },
+        `Consistency check failed for ${job.filename} of ${repoName(job.repoType, job.repoId)}: expected ${meta.size} bytes, got ${size}. The partial file was deleted; retry.`,
+        { repoId: job.repoId, repoType: job.repoType, revision: job.revision, filename: job.filename, url: meta.location },
       );
     }
     // Atomic on the same filesystem: the final name only ever holds a complete file.
@@ -686,7 +752,7 @@ async function downloadAttempt(
   const signal = withSignal(stall.signal, job.options.signal);
   const resumeHint = `The partial download is kept in ${incomplete}; calling again resumes it.`;
   const bad = (msg: string, url: string, status?: number): HubError =>
-    new HubError('BAD_RESPONSE', msg, { repoId: job.repoId, revision: job.revision, filename: job.filename, url, status });
+    new HubError('BAD_RESPONSE', msg, { repoId: job.repoId, repoType: job.repoType, revision: job.revision, filename: job.filename, url, status });
 
   arm();
   let url = meta.location;
@@ -718,7 +784,7 @@ async function downloadAttempt(
         await discard(res);
         await rm(incomplete, { force: true });
         throw bad(
-          `Bad Content-Range ${JSON.stringify(res.headers.get('content-range'))} resuming ${job.filename} of ${job.repoId} at byte ${start} (size ${meta.size}); the partial file was deleted, retry.`,
+          `Bad Content-Range ${JSON.stringify(res.headers.get('content-range'))} resuming ${job.filename} of ${repoName(job.repoType, job.repoId)} at byte ${start} (size ${meta.size}); the partial file was deleted, retry.`,
           url,
           206,
         );
@@ -732,13 +798,13 @@ async function downloadAttempt(
       if (len !== null && encoding === 'identity' && Number(len) !== meta.size) {
         await discard(res);
         throw bad(
-          `Size mismatch for ${job.filename} of ${job.repoId}: the Hub announced ${meta.size} bytes but the download is ${len} bytes.`,
+          `Size mismatch for ${job.filename} of ${repoName(job.repoType, job.repoId)}: the Hub announced ${meta.size} bytes but the download is ${len} bytes.`,
           url,
           res.status,
         );
       }
     }
-    if (!res.body) throw bad(`Empty response body downloading ${job.filename} of ${job.repoId}.`, url, res.status);
+    if (!res.body) throw bad(`Empty response body downloading ${job.filename} of ${repoName(job.repoType, job.repoId)}.`, url, res.status);
 
     // 'a' appends after the resumed bytes; 'w' truncates when the server sent the whole file.
     const fh = await open(incomplete, offset > 0 ? 'a' : 'w');
@@ -762,7 +828,7 @@ async function downloadAttempt(
           await reader.cancel().catch(() => {});
           await fh.close();
           await rm(incomplete, { force: true });
-          throw bad(`Received more than the announced ${meta.size} bytes for ${job.filename} of ${job.repoId}.`, url, res.status);
+          throw bad(`Received more than the announced ${meta.size} bytes for ${job.filename} of ${repoName(job.repoType, job.repoId)}.`, url, res.status);
         }
         emit(loaded);
       }

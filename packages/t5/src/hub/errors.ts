@@ -9,6 +9,8 @@
  * @module
  */
 
+import type { HubRepoType } from './repo-id.js';
+
 /**
  * Why a Hub lookup failed.
  *
@@ -41,6 +43,8 @@ export type HubErrorCode =
 export interface HubErrorDetails {
   /** Repo id as requested, e.g. `google/flan-t5-base`. */
   repoId?: string;
+  /** Kind of repo (`model` / `dataset`), when a Hub repo was involved. */
+  repoType?: HubRepoType;
   /** Revision as requested (branch, tag or commit sha). */
   revision?: string;
   /** File path inside the repo. */
@@ -66,6 +70,8 @@ export class HubError extends Error {
   readonly code: HubErrorCode;
   /** Repo id involved, if any. */
   readonly repoId: string | undefined;
+  /** Kind of repo involved (`model` / `dataset`), if known. */
+  readonly repoType: HubRepoType | undefined;
   /** Revision involved, if any. */
   readonly revision: string | undefined;
   /** Repo-relative filename involved, if any. */
@@ -86,6 +92,7 @@ export class HubError extends Error {
     super(message, details.cause !== undefined ? { cause: details.cause } : undefined);
     this.code = code;
     this.repoId = details.repoId;
+    this.repoType = details.repoType;
     this.revision = details.revision;
     this.filename = details.filename;
     this.status = details.status;

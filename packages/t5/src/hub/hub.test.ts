@@ -30,6 +30,11 @@ const MAIN = randomSha();
 const V1 = randomSha();
 const PRIVATE_SHA = randomSha();
 const T5_SHA = randomSha();
+// Dataset repos: a parquet export on refs/convert/parquet (LFS) next to a main branch (regular file).
+const SHARD = randomBytes(40_000);
+const README = Buffer.from('---\nlicense: mit\n---\n# tiny dataset\n');
+const DS_MAIN = randomSha();
+const DS_PARQUET = randomSha();
 
 let hub: FakeHub;
 let home: string; // $HF_HOME of the test; the cache is $HF_HOME/hub
@@ -56,6 +61,26 @@ function repos() {
     },
     't5-base': { renamedTo: 'google-t5/t5-base' },
     'google-t5/t5-base': { revisions: { main: { commit: T5_SHA, files: { 'config.json': { data: CONFIG } } } } },
+  };
+}
+
+function datasets() {
+  return {
+    'org/tiny-ds': {
+      revisions: {
+        main: { commit: DS_MAIN, files: { 'README.md': { data: README }, 'data/train.csv': { data: CONFIG } } },
+        'refs/convert/parquet': {
+          commit: DS_PARQUET,
+          files: {
+            'default/train/0000.parquet': { data: SHARD, lfs: true },
+            'default/validation/0000.parquet': { data: README },
+          },
+        },
+      },
+    },
+    // Same id as a model repo, other content: model and dataset ids are separate namespaces.
+    'org/tiny-t5': { revisions: { main: { commit: DS_MAIN, files: { 'config.json': { data: README } } } } },
+    'org/old-ds': { renamedTo: 'org/tiny-ds' },
   };
 }
 
@@ -91,7 +116,7 @@ async function existsNoFollow(p: string): Promise<boolean> {
 
 beforeEach(async () => {
   home = await mkdtemp(join(tmpdir(), 'tpv-hub-'));
-  hub = await FakeHub.start(repos());
+  hub = await FakeHub.start(repos(), { datasets: datasets() });
 });
 
 afterEach(async () => {
@@ -546,4 +571,157 @@ it('isHubError narrows by code', () => {
   expect(isHubError(e, 'NETWORK')).toBe(true);
   expect(isHubError(e, 'NOT_FOUND')).toBe(false);
   expect(isHubError(new Error('x'))).toBe(false);
+});
+
+describe('dataset repos (repoType: dataset)', () => {
+  const dsDir = () => join(cacheDir(), 'datasets--org--tiny-ds');
+  const PARQUET_REV = 'refs/convert/parquet';
+  const ds = (extra: ResolveOptions = {}) => opts({ repoType: 'dataset', ...extra });
+
+  it('fresh download: /datasets/ URL, datasets--org--name layout, escaped refs/convert/parquet, nested ref file', async () => {
+    const file = 'default/train/0000.parquet';
+    const p = await resolveModelFile('org/tiny-ds', file, ds({ revision: PARQUET_REV }));
+
+    expect(p).toBe(join(dsDir(), 'snapshots', DS_PARQUET, 'default', 'train', '0000.parquet'));
+    expect(await readlink(p)).toBe(`../../../../blobs/${sha256(SHARD)}`);
+    expect(await digest(p)).toBe(sha256(SHARD));
+    // Python's _cache_commit_hash_for_specific_revision: Path(storage) / "refs" / revision, with subfolders.
+    expect(await readFile(join(dsDir(), 'refs', 'refs', 'convert', 'parquet'), 'utf8')).toBe(DS_PARQUET);
+    expect(await existsNoFollow(join(cacheDir(), 'models--org--tiny-ds'))).toBe(false);
+    // Python's hf_hub_url: "datasets/" prefix, quote(revision, safe="").
+    expect(hub.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      `HEAD /datasets/org/tiny-ds/resolve/refs%2Fconvert%2Fparquet/default/train/0000.parquet`,
+      `GET /cdn/${sha256(SHARD)}`,
+    ]);
+    expect(hub.requests[0]!.repoType).toBe('dataset');
+
+    // Regular (non-LFS) file on the default branch: refs/main, ETag = git sha1.
+    const readme = await resolveModelFile('org/tiny-ds', 'README.md', ds());
+    expect(readme).toBe(join(dsDir(), 'snapshots', DS_MAIN, 'README.md'));
+    expect(await readlink(readme)).toBe(`../../blobs/${gitSha1(README)}`);
+    expect(await readFile(join(dsDir(), 'refs', 'main'), 'utf8')).toBe(DS_MAIN);
+    expect(hub.requests.at(-1)!.path).toBe('/datasets/org/tiny-ds/resolve/main/README.md');
+
+    // hubCachePaths agrees with what was written.
+    const paths = hubCachePaths('org/tiny-ds', { cacheDir: cacheDir(), repoType: 'dataset', revision: PARQUET_REV });
+    expect(paths.repoType).toBe('dataset');
+    expect(paths.repoDir).toBe(dsDir());
+    expect(paths.refFile).toBe(join(dsDir(), 'refs', 'refs', 'convert', 'parquet'));
+    expect(paths.snapshotPath(DS_PARQUET, file)).toBe(p);
+
+    // Second call: HEAD only.
+    const gets = hub.count('GET');
+    expect(await resolveModelFile('org/tiny-ds', file, ds({ revision: PARQUET_REV }))).toBe(p);
+    expect(hub.count('GET')).toBe(gets);
+  });
+
+  it('@revision in the id works the same as options.revision', async () => {
+    const p = await resolveModelFile(`org/tiny-ds@${PARQUET_REV}`, 'default/validation/0000.parquet', ds());
+    expect(p).toBe(join(dsDir(), 'snapshots', DS_PARQUET, 'default', 'validation', '0000.parquet'));
+    expect(hub.requests[0]!.path).toBe('/datasets/org/tiny-ds/resolve/refs%2Fconvert%2Fparquet/default/validation/0000.parquet');
+  });
+
+  it('offline: reuses the cache through refs/refs/convert/parquet without any request', async () => {
+    const file = 'default/train/0000.parquet';
+    const online = await resolveModelFile('org/tiny-ds', file, ds({ revision: PARQUET_REV }));
+    const n = hub.requests.length;
+    expect(await resolveModelFile('org/tiny-ds', file, ds({ revision: PARQUET_REV, offline: true }))).toBe(online);
+    expect(
+      await resolveModelFile('org/tiny-ds', file, ds({ revision: PARQUET_REV, env: { HF_HOME: home, HF_HUB_OFFLINE: '1' } })),
+    ).toBe(online);
+    // Also when the Hub cannot be reached.
+    expect(await resolveModelFile('org/tiny-ds', file, ds({ revision: PARQUET_REV, endpoint: await deadEndpoint() }))).toBe(online);
+    expect(hub.requests.length).toBe(n);
+
+    // Not cached (other revision, or the model namespace): OFFLINE_NOT_CACHED naming the dataset.
+    const err = await expectHubError(resolveModelFile('org/tiny-ds', 'README.md', ds({ offline: true })), 'OFFLINE_NOT_CACHED');
+    expect(err.message).toContain('dataset org/tiny-ds');
+    expect(err.repoType).toBe('dataset');
+    await expectHubError(resolveModelFile('org/tiny-ds', file, opts({ revision: PARQUET_REV, offline: true })), 'OFFLINE_NOT_CACHED');
+    expect(hub.requests.length).toBe(n);
+  });
+
+  it('reuses a dataset cache written by Python (refs/refs/convert/parquet) offline', async () => {
+    const etag = sha256(SHARD);
+    await mkdir(join(dsDir(), 'blobs'), { recursive: true });
+    await mkdir(join(dsDir(), 'refs', 'refs', 'convert'), { recursive: true });
+    await mkdir(join(dsDir(), 'snapshots', DS_PARQUET, 'default', 'train'), { recursive: true });
+    await writeFile(join(dsDir(), 'blobs', etag), SHARD);
+    await writeFile(join(dsDir(), 'refs', 'refs', 'convert', 'parquet'), DS_PARQUET);
+    const pointer = join(dsDir(), 'snapshots', DS_PARQUET, 'default', 'train', '0000.parquet');
+    await symlink(`../../../../blobs/${etag}`, pointer);
+    expect(await resolveModelFile('org/tiny-ds', 'default/train/0000.parquet', ds({ revision: PARQUET_REV, offline: true }))).toBe(
+      pointer,
+    );
+    expect(hub.requests).toHaveLength(0);
+  });
+
+  it('404 for a missing dataset file: NOT_FOUND, remembered in datasets--…/.no_exist, also offline', async () => {
+    const file = 'default/train/0001.parquet';
+    const err = await expectHubError(resolveModelFile('org/tiny-ds', file, ds({ revision: PARQUET_REV })), 'NOT_FOUND');
+    expect(err.hubErrorCode).toBe('EntryNotFound');
+    expect(err.status).toBe(404);
+    expect(err.repoType).toBe('dataset');
+    expect(err.message).toContain('dataset repo org/tiny-ds');
+    expect(err.message).toContain(PARQUET_REV);
+    expect(err.message).toContain(file);
+    expect(await existsNoFollow(join(dsDir(), '.no_exist', DS_PARQUET, 'default', 'train', '0001.parquet'))).toBe(true);
+    expect(await readFile(join(dsDir(), 'refs', 'refs', 'convert', 'parquet'), 'utf8')).toBe(DS_PARQUET);
+    const offline = await expectHubError(resolveModelFile('org/tiny-ds', file, ds({ revision: PARQUET_REV, offline: true })), 'NOT_FOUND');
+    expect(offline.hubErrorCode).toBe('EntryNotFound');
+  });
+
+  it('model and dataset ids are separate namespaces', async () => {
+    // A dataset id asked as a model (the default) is not found, and the other way round.
+    const asModel = await expectHubError(resolveModelFile('org/tiny-ds', 'README.md', opts()), 'NOT_FOUND');
+    expect(asModel.hubErrorCode).toBe('RepositoryNotFound');
+    expect(asModel.message).toContain("repoType: 'dataset'");
+    const asDataset = await expectHubError(resolveModelFile('org/private-t5', 'model.safetensors', ds()), 'NOT_FOUND');
+    expect(asDataset.message).toContain('Dataset repo org/private-t5 not found');
+    // Same id in both: two cache folders with their own content.
+    const model = await resolveModelFile('org/tiny-t5', 'config.json', opts());
+    const dataset = await resolveModelFile('org/tiny-t5', 'config.json', ds());
+    expect(model).toBe(join(repoDir(), 'snapshots', MAIN, 'config.json'));
+    expect(dataset).toBe(join(cacheDir(), 'datasets--org--tiny-t5', 'snapshots', DS_MAIN, 'config.json'));
+    expect(await digest(model)).toBe(sha256(CONFIG));
+    expect(await digest(dataset)).toBe(sha256(README));
+  });
+
+  it('follows a renamed dataset repo and caches under the requested id', async () => {
+    const p = await resolveModelFile('org/old-ds', 'README.md', ds());
+    expect(p).toBe(join(cacheDir(), 'datasets--org--old-ds', 'snapshots', DS_MAIN, 'README.md'));
+    expect(hub.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'HEAD /datasets/org/old-ds/resolve/main/README.md',
+      'HEAD /datasets/org/tiny-ds/resolve/main/README.md',
+      'GET /datasets/org/tiny-ds/resolve/main/README.md',
+    ]);
+  });
+
+  it('resolveRepoFiles pins one dataset snapshot by commit', async () => {
+    const files = ['default/train/0000.parquet', 'default/validation/0000.parquet'];
+    const paths = await resolveRepoFiles('org/tiny-ds', files, ds({ revision: PARQUET_REV }));
+    expect(paths).toEqual(files.map((f) => join(dsDir(), 'snapshots', DS_PARQUET, ...f.split('/'))));
+    expect(hub.requests.some((r) => r.path === `/datasets/org/tiny-ds/resolve/${DS_PARQUET}/default/validation/0000.parquet`)).toBe(
+      true,
+    );
+    const n = hub.requests.length;
+    expect(await resolveRepoFiles('org/tiny-ds', files, ds({ revision: PARQUET_REV }))).toEqual(paths);
+    expect(hub.requests.slice(n).map((r) => r.method)).toEqual(['HEAD']);
+  });
+
+  it('rejects an unknown repo type without any request', async () => {
+    const bad = { repoType: 'datasets' } as unknown as ResolveOptions;
+    await expectHubError(resolveModelFile('org/tiny-ds', 'README.md', opts(bad)), 'BAD_REPO_ID');
+    expect(() => hubCachePaths('org/tiny-ds', bad as { repoType: 'dataset' })).toThrow(HubError);
+    expect(hub.requests).toHaveLength(0);
+  });
+
+  it('hubCachePaths defaults to the model layout', () => {
+    expect(hubCachePaths('nyu-mll/glue', { cacheDir: '/cache' }).repoDir).toBe(join('/cache', 'models--nyu-mll--glue'));
+    expect(hubCachePaths('nyu-mll/glue', { cacheDir: '/cache' }).repoType).toBe('model');
+    const p = hubCachePaths('nyu-mll/glue@refs/convert/parquet', { cacheDir: '/cache', repoType: 'dataset' });
+    expect(p.repoDir).toBe(join('/cache', 'datasets--nyu-mll--glue'));
+    expect(p.revision).toBe('refs/convert/parquet');
+    expect(p.refFile).toBe(join('/cache', 'datasets--nyu-mll--glue', 'refs', 'refs', 'convert', 'parquet'));
+  });
 });

@@ -1,6 +1,6 @@
 /**
- * Hub download layer: resolve model files from a local directory or the
- * Hugging Face Hub, sharing Python `huggingface_hub`'s cache.
+ * Hub download layer: resolve model (and dataset) files from a local directory
+ * or the Hugging Face Hub, sharing Python `huggingface_hub`'s cache.
  *
  * @module
  */
@@ -9,7 +9,7 @@ export { resolveModelFile, resolveRepoFiles, type ResolveOptions } from './downl
 export { hubCachePaths, repoFolderName, type HubCachePaths, type HubCachePathOptions } from './cache.js';
 export { DEFAULT_ENDPOINT, hfHome, hubCacheDir, hubEndpoint, hubToken, isOffline, type HubConfigOptions, type HubEnv } from './config.js';
 export { HubError, isHubError, type HubErrorCode, type HubErrorDetails } from './errors.js';
-export { parseRepoId, DEFAULT_REVISION, type ParsedRepoId } from './repo-id.js';
+export { parseRepoId, DEFAULT_REVISION, HUB_REPO_TYPES, type HubRepoType, type ParsedRepoId } from './repo-id.js';
 export {
   createProgressBar,
   formatBytes,

@@ -13,6 +13,31 @@ import { HubError } from './errors.js';
 /** Revision used when none is given, as in Python. */
 export const DEFAULT_REVISION = 'main';
 
+/**
+ * Kind of Hub repository, as Python's `repo_type`. It selects the URL prefix
+ * (`{endpoint}/datasets/{repo}/resolve/...` for datasets, none for models) and
+ * the cache folder (`models--org--name` / `datasets--org--name`). Model and
+ * dataset ids are separate namespaces: `org/x` may name both.
+ */
+export type HubRepoType = 'model' | 'dataset';
+
+/** The repo types this client supports, in Python's spelling. */
+export const HUB_REPO_TYPES: readonly HubRepoType[] = ['model', 'dataset'];
+
+/**
+ * Throws `BAD_REPO_ID` unless `repoType` is one of {@link HUB_REPO_TYPES}
+ * (guards JavaScript callers and typos such as `datasets`).
+ */
+export function validateRepoType(repoType: string, repoId?: string): asserts repoType is HubRepoType {
+  if (!(HUB_REPO_TYPES as readonly string[]).includes(repoType)) {
+    throw new HubError(
+      'BAD_REPO_ID',
+      `Invalid repo type ${JSON.stringify(repoType)}${repoId ? ` for repo ${repoId}` : ''}: expected ${HUB_REPO_TYPES.map((t) => JSON.stringify(t)).join(' or ')}.`,
+      { repoId },
+    );
+  }
+}
+
 /** A full commit sha, which lets a cached file be used without any request. */
 export const COMMIT_SHA_RE = /^[0-9a-f]{40}$/;
 

@@ -4,6 +4,7 @@ import { evaluateGeneration } from '../train/evaluate.js';
 import { loadTaskData } from '../train/task-data.js';
 import { CliError, intFlag } from './errors.js';
 import { loadModel, useBackend } from './model.js';
+import { dataSource } from './train.js';
 import type { CliIO } from './train.js';
 
 /** `tpv eval`: greedy-decodes a task's split with a prompt and prints the task's metrics. */
@@ -22,7 +23,7 @@ export async function evalCommand(argv: string[], io: CliIO): Promise<Record<str
   const data = await Promise.all(
     values.task.map((t) =>
       loadTaskData(t, {
-        source: !values.data || values.data === 'bundled' ? { kind: 'bundled' } : { kind: 'dir', dir: values.data },
+        source: dataSource(values.data),
         ...(values['max-test'] ? { maxTest: intFlag('max-test', values['max-test'])! } : {}),
         largeValidationSize: intFlag('valid-size', values['valid-size']) ?? (!values.data || values.data === 'bundled' ? 50 : 1000),
       }),

@@ -17,7 +17,7 @@ export interface CliIO {
 }
 
 export const TRAIN_HELP = `tpv train --task <name> [--task <name> …] --model <dir|hub-id> --origin <index|adapter> --out <dir>
-  --data bundled|<dir>     where rows come from (default bundled samples)
+  --data bundled|hub|<dir> where rows come from (default: bundled samples; hub: HF parquet, cached like Python)
   --few-shot <k>           k-shot training set (stratified, seed 42); defaults to 1000 steps and the paper's batch size
   --max-steps <n>          total steps (overrides --epochs)     --epochs <n>  (10; TREC 50)
   --batch-size <n> (32)    --lr <x> (0.3)   --weight-decay <x> (1e-5)   --warmup <n> (500)   --eval-every <n> (100)
@@ -30,8 +30,10 @@ export function fewShotBatchSize(k: number): number {
   return k <= 25 ? 2 : k <= 250 ? 8 : 16;
 }
 
-function dataSource(v: string | undefined): DataSource {
+/** `--data`: `bundled` (default), `hub` (the HF datasets' parquet conversion, cached like Python), or a folder. */
+export function dataSource(v: string | undefined): DataSource {
   if (!v || v === 'bundled') return { kind: 'bundled' };
+  if (v === 'hub') return { kind: 'hub' };
   if (!existsSync(v)) throw new CliError(`--data folder ${v} does not exist`);
   return { kind: 'dir', dir: v };
 }

@@ -79,4 +79,5 @@ export {
   type Row,
   type TableFormat,
 } from './loaders.js';
+export { hubDatasetResolver } from './hub-resolver.js';
 export { bundledDataDir, bundledDatasetFor, loadBundledTask, type BundledDataset } from './bundled.js';

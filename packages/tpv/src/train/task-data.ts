@@ -1,11 +1,16 @@
 import {
   type RowsBySplit, type Sst5Mode, type TaskSpec, TaskError, fewShot, formatExamples, getSplits, getTask, loadBundledTask,
-  loadTaskSplits,
+  loadTaskSplits, loadHubTaskSplits, hubDatasetResolver,
 } from '../tasks/index.js';
+import type { ResolveOptions } from '@tpvjs/t5';
 import type { TextExample } from './data.js';
 
-/** Where a task's rows come from: the samples bundled with the package, or a local folder. */
-export type DataSource = { kind: 'bundled' } | { kind: 'dir'; dir: string } | { kind: 'rows'; rows: RowsBySplit };
+/** Where a task's rows come from: the bundled samples, a local folder, the Hub (parquet conversion) or given rows. */
+export type DataSource =
+  | { kind: 'bundled' }
+  | { kind: 'dir'; dir: string }
+  | { kind: 'hub'; options?: ResolveOptions }
+  | { kind: 'rows'; rows: RowsBySplit };
 
 /** Options for {@link loadTaskData}. */
 export interface TaskDataOptions {
@@ -39,6 +44,7 @@ export async function loadTaskData(name: string, o: TaskDataOptions): Promise<Ta
   let rows: RowsBySplit;
   if (o.source.kind === 'bundled') rows = await loadBundledTask(spec, o.sst5Mode ? { sst5Mode: o.sst5Mode } : {});
   else if (o.source.kind === 'dir') rows = await loadTaskSplits(spec, { dir: o.source.dir });
+  else if (o.source.kind === 'hub') rows = await loadHubTaskSplits(spec, { resolver: hubDatasetResolver(o.source.options ?? {}) });
   else rows = o.source.rows;
   const splitOpts = {
     ...(o.maxTrain ? { maxTrain: o.maxTrain } : {}),

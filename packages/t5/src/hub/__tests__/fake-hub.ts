@@ -2,7 +2,11 @@
  * A local HTTP server that answers like huggingface.co's `resolve` endpoint, for
  * tests without network access. It reproduces the parts the client depends on:
  *
- * - `HEAD`/`GET /{repo}/resolve/{revision}/{file}`: regular files are served
+ * - `HEAD`/`GET /{repo}/resolve/{revision}/{file}` for model repos and
+ *   `/datasets/{repo}/resolve/{revision}/{file}` for dataset repos (separate
+ *   namespaces, as on the Hub). The revision is one URL segment, so
+ *   `refs/convert/parquet` must arrive escaped (`refs%2Fconvert%2Fparquet`).
+ *   Regular files are served
  *   directly with `ETag: "<git blob sha1>"` and `X-Repo-Commit`; "LFS" files
  *   answer `302` to `/cdn/<sha256>` with `X-Linked-Etag`, `X-Linked-Size`,
  *   `X-Repo-Commit` (the CDN may be this server or a second one, to get a
@@ -42,9 +46,19 @@ export interface FakeRepo {
   renamedTo?: string;
 }
 
+/** Options of {@link FakeHub.start}. */
+export interface FakeHubOptions {
+  /** Serve the LFS blobs from a second server (another origin), like the real CDN. */
+  separateCdn?: boolean;
+  /** Dataset repos, by repo id, served under `/datasets/{repo}/...`. */
+  datasets?: Record<string, FakeRepo>;
+}
+
 /** A request the server saw. */
 export interface RecordedRequest {
   server: 'hub' | 'cdn';
+  /** Kind of repo the path addressed (`/datasets/...` is `dataset`); absent for CDN and unknown paths. */
+  repoType?: 'model' | 'dataset';
   method: string;
   path: string;
   headers: IncomingHttpHeaders;
@@ -90,17 +104,25 @@ export class FakeHub {
   private readonly blobs = new Map<string, Buffer>();
   private readonly servers: Server[] = [];
 
-  private constructor(readonly repos: Record<string, FakeRepo>) {
-    for (const repo of Object.values(repos)) {
+  private constructor(
+    readonly repos: Record<string, FakeRepo>,
+    readonly datasets: Record<string, FakeRepo> = {},
+  ) {
+    for (const repo of [...Object.values(repos), ...Object.values(datasets)]) {
       for (const rev of Object.values(repo.revisions ?? {})) {
         for (const f of Object.values(rev.files)) if (f.lfs) this.blobs.set(sha256(f.data), f.data);
       }
     }
   }
 
-  /** Starts the server(s) on 127.0.0.1 with random ports. */
-  static async start(repos: Record<string, FakeRepo>, options: { separateCdn?: boolean } = {}): Promise<FakeHub> {
-    const hub = new FakeHub(repos);
+  /**
+   * Starts the server(s) on 127.0.0.1 with random ports.
+   *
+   * @param repos - model repos, by repo id
+   * @param options - `datasets` (dataset repos, by repo id), `separateCdn`
+   */
+  static async start(repos: Record<string, FakeRepo>, options: FakeHubOptions = {}): Promise<FakeHub> {
+    const hub = new FakeHub(repos, options.datasets);
     const hubServer = createServer((req, res) => hub.handle('hub', req, res));
     hub.url = await listen(hubServer);
     hub.servers.push(hubServer);
@@ -135,7 +157,8 @@ export class FakeHub {
   private handle(server: 'hub' | 'cdn', req: IncomingMessage, res: ServerResponse): void {
     const path = req.url ?? '/';
     const method = req.method ?? 'GET';
-    this.requests.push({ server, method, path, headers: req.headers });
+    const record: RecordedRequest = { server, method, path, headers: req.headers };
+    this.requests.push(record);
     if (method !== 'GET' && method !== 'HEAD') return void res.writeHead(405).end();
 
     if (path.startsWith('/cdn/')) {
@@ -147,15 +170,20 @@ export class FakeHub {
 
     const i = path.indexOf('/resolve/');
     if (i < 0) return void res.writeHead(404).end();
-    const repoId = decodeURIComponent(path.slice(1, i));
+    const repoPath = decodeURIComponent(path.slice(1, i));
+    const isDataset = repoPath.startsWith('datasets/');
+    const prefix = isDataset ? 'datasets/' : '';
+    const repoId = repoPath.slice(prefix.length);
+    record.repoType = isDataset ? 'dataset' : 'model';
     const [revRaw = '', ...fileParts] = path.slice(i + '/resolve/'.length).split('/');
     const revision = decodeURIComponent(revRaw);
     const file = fileParts.map(decodeURIComponent).join('/');
 
-    const repo = this.repos[repoId];
+    const table = isDataset ? this.datasets : this.repos;
+    const repo = Object.hasOwn(table, repoId) ? table[repoId] : undefined;
     if (!repo) return void res.writeHead(404, { 'X-Error-Code': 'RepositoryNotFound', 'X-Error-Message': 'Repository not found' }).end();
     if (repo.renamedTo) {
-      return void res.writeHead(307, { Location: `/${repo.renamedTo}/resolve/${revRaw}/${fileParts.join('/')}` }).end();
+      return void res.writeHead(307, { Location: `/${prefix}${repo.renamedTo}/resolve/${revRaw}/${fileParts.join('/')}` }).end();
     }
     if (repo.privateToken !== undefined && req.headers.authorization !== `Bearer ${repo.privateToken}`) {
       return void res.writeHead(401, { 'X-Error-Message': 'Invalid credentials in Authorization header' }).end();
