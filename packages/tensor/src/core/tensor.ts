@@ -219,7 +219,7 @@ export class Tensor {
   /** @see {@link F.logSoftmax} */ logSoftmax(dim: number): Tensor { return F.logSoftmax(this, dim); }
   /** @see {@link F.reshape} */ reshape(shape: readonly number[]): Tensor { return F.reshape(this, shape); }
   /** Alias of {@link Tensor.reshape}. */ view(shape: readonly number[]): Tensor { return F.reshape(this, shape); }
-  /** @see {@link F.flatten} */ flatten(): Tensor { return F.reshape(this, [this.size]); }
+  /** Reshapes to one dimension. */ flatten(): Tensor { return F.reshape(this, [this.size]); }
   /** @see {@link F.unsqueeze} */ unsqueeze(dim: number): Tensor { return F.unsqueeze(this, dim); }
   /** @see {@link F.squeeze} */ squeeze(dim?: number): Tensor { return F.squeeze(this, dim); }
   /** @see {@link F.transpose} */ transpose(d0: number, d1: number): Tensor { return F.transpose(this, d0, d1); }

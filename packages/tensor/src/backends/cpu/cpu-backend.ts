@@ -5,6 +5,7 @@ import { fillNormal, fillUniform, type RandomStream } from '../../random/philox.
 import type { AdamWHyper, Backend, BackendMemory, BinaryOp, ReduceOp, TensorRef, UnaryOp } from '../backend.js';
 import { BINARY, UNARY } from './elementwise.js';
 import { gemm } from './matmul.js';
+import { chooseCpuMatmul, gemmWasm } from './matmul-wasm.js';
 
 type Ref = TensorRef<TypedArray>;
 
@@ -46,7 +47,9 @@ function forEachStrided(shape: Shape, strides: number[][], fn: (offsets: number[
 
 /**
  * The reference backend: plain TypeScript over typed arrays. Float32 math is done in float64
- * registers and rounded on store, which matches PyTorch within float32 tolerances.
+ * registers and rounded on store, which matches PyTorch within float32 tolerances; the
+ * exception is float32 matmul, which runs a WebAssembly SIMD kernel accumulating in float32
+ * like BLAS (`TPV_CPU_MATMUL=js` restores the float64-accumulating JS kernel).
  */
 export class CpuBackend implements Backend<TypedArray> {
   readonly name = 'cpu';
@@ -223,6 +226,9 @@ export class CpuBackend implements Backend<TypedArray> {
     const bMat = K * N;
     const outDtype = a.dtype === 'float64' || b.dtype === 'float64' ? 'float64' : 'float32';
     const out = alloc(outDtype, sizeOf(outShape)) as Float32Array | Float64Array;
+    // Float32 results go to the wasm SIMD kernel (float32 accumulation, like BLAS); float64
+    // ones, and `TPV_CPU_MATMUL=js`, to the float64-accumulating JS kernel.
+    const wasm = chooseCpuMatmul(M, N, K, outDtype) === 'wasm';
     const idx = new Array<number>(batchShape.length).fill(0);
     for (let bi = 0; bi < nb; bi++) {
       let ao = 0;
@@ -232,15 +238,10 @@ export class CpuBackend implements Backend<TypedArray> {
         bo += idx[d]! * bBatch[d]!;
       }
       // Batch strides count elements of the batch-shaped array; scale by matrix size.
-      gemm(
-        M,
-        N,
-        K,
-        { data: a.storage, offset: ao * aMat, rs: transA ? 1 : K, cs: transA ? M : 1 },
-        { data: b.storage, offset: bo * bMat, rs: transB ? 1 : N, cs: transB ? K : 1 },
-        out,
-        bi * M * N,
-      );
+      const av = { data: a.storage, offset: ao * aMat, rs: transA ? 1 : K, cs: transA ? M : 1 };
+      const bv = { data: b.storage, offset: bo * bMat, rs: transB ? 1 : N, cs: transB ? K : 1 };
+      if (wasm) gemmWasm(M, N, K, av, bv, out as Float32Array, bi * M * N);
+      else gemm(M, N, K, av, bv, out, bi * M * N);
       for (let d = batchShape.length - 1; d >= 0; d--) {
         if (++idx[d]! < batchShape[d]!) break;
         idx[d] = 0;
