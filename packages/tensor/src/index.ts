@@ -5,6 +5,7 @@
  */
 import { CpuBackend } from './backends/cpu/cpu-backend.js';
 import { registerBackend } from './core/engine.js';
+import { registerWebGPU } from './backends/webgpu/index.js';
 
 export { Tensor, type GradNode } from './core/tensor.js';
 export type { DType, TypedArray } from './core/dtype.js';
@@ -22,6 +23,8 @@ export { Generator, manualSeed, defaultGenerator } from './random/generator.js';
 export { philox4x32, type RandomStream } from './random/philox.js';
 export type { Backend, TensorRef, UnaryOp, BinaryOp, ReduceOp, AdamWHyper, BackendMemory } from './backends/backend.js';
 export { CpuBackend } from './backends/cpu/cpu-backend.js';
+export { createWebGPUBackend, registerWebGPU, probeWebGPU, createGPU, loadDawn, WebGPUBackend, MATMUL_VARIANTS, type WebGPUOptions, type WebGPUInfo, type WebGPUStats } from './backends/webgpu/index.js';
 export * from './io/index.js';
 
 registerBackend(new CpuBackend());
+registerWebGPU();
