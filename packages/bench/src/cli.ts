@@ -9,6 +9,8 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchCpuMatmul } from './cpu/matmul-cpu.js';
 import { benchT5, t5Table } from './t5/t5-bench.js';
+import { benchWebGPUMatmul } from './webgpu/matmul-webgpu.js';
+import { webgpuTable } from './webgpu/report.js';
 import { type BenchResult, table } from './harness.js';
 import { barChart } from './svg.js';
 
@@ -23,6 +25,12 @@ const num = (v: unknown, d: number) => (typeof v === 'string' ? Number(v) : d);
 
 const SUITES: Record<string, Suite> = {
   'matmul-cpu': { run: () => benchCpuMatmul(), ratioTo: ['tfjs-cpu', 'numpy', 'naive-js'], title: 'CPU matmul, float32 (GFLOP/s)' },
+  webgpu: {
+    run: (a) => benchWebGPUMatmul({ rounds: num(a.rounds, 1) }),
+    ratioTo: [],
+    title: 'WebGPU kernels vs tfjs-webgpu on the same Dawn adapter',
+    render: (r) => webgpuTable(r),
+  },
   t5: {
     run: (a) =>
       benchT5({
@@ -51,6 +59,7 @@ async function main(): Promise<void> {
       backends: { type: 'string' },
       config: { type: 'string' },
       'no-torch': { type: 'boolean' },
+      rounds: { type: 'string' },
     },
   });
   const name = positionals[0] ?? 'matmul-cpu';
