@@ -88,7 +88,9 @@ export function describeOpSuite(backendName: string, opts: OpSuiteOptions = {}):
   });
 
   const runParity = opts.runParity ?? backendName !== 'cpu';
-  (runParity ? describe : describe.skip)(`op suite on ${backendName}: parity with cpu`, () => {
+  // The CPU backend is the reference: comparing it with itself proves nothing, so the block only
+  // exists for other backends.
+  if (runParity) describe(`op suite on ${backendName}: parity with cpu`, () => {
     for (const c of parityCases()) {
       test(c.name)(c.name, async () => {
         const ref = await evaluate('cpu', c);
