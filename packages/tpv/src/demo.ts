@@ -36,10 +36,17 @@ function spieceModel(): string {
   return found;
 }
 
+/** `--backend webgpu` runs the demo on the WebGPU backend (default cpu). */
+function backendArg(): string {
+  const i = process.argv.indexOf('--backend');
+  return i >= 0 ? (process.argv[i + 1] ?? 'cpu') : 'cpu';
+}
+
 async function run(): Promise<void> {
+  const backend = backendArg();
   const work = mkdtempSync(join(tmpdir(), 'tpv-demo-'));
   const modelDir = join(work, 'model');
-  log(`# tpv demo (working folder ${work})\n`);
+  log(`# tpv demo on ${backend} (working folder ${work})\n`);
 
   log('1. a small T5 with the real T5 vocabulary (random weights), saved as a Hugging Face folder');
   const config = parseT5Config({
@@ -54,7 +61,7 @@ async function run(): Promise<void> {
   log('\n2. two sampled-vocab origins (tpv origins)');
   const io = { out: (l: string) => log(`   ${l}`), err: process.stderr };
   const n = 10;
-  let code = await tpv(['origins', '--model', modelDir, '--out', join(work, 'origins'), '--count', '2', '--num-virtual-tokens', String(n)], io);
+  let code = await tpv(['origins', '--model', modelDir, '--out', join(work, 'origins'), '--count', '2', '--num-virtual-tokens', String(n), '--backend', backend], io);
   if (code !== 0) throw new Error('tpv origins failed');
 
   log('\n3. prompt tuning on SST-2 sentences (tpv train)');
@@ -62,7 +69,7 @@ async function run(): Promise<void> {
   code = await tpv(
     ['train', '--task', 'sst2_text', '--model', modelDir, '--origin', join(work, 'origins', 'origin_0'), '--out', out,
       '--max-steps', '120', '--batch-size', '8', '--warmup', '20', '--eval-every', '20', '--max-source-length', '64',
-      '--max-new-tokens', '4', '--max-test', '48'],
+      '--max-new-tokens', '4', '--max-test', '48', '--backend', backend],
     io,
   );
   if (code !== 0) throw new Error('tpv train failed');
