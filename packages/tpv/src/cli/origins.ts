@@ -34,7 +34,7 @@ export async function originsCommand(argv: string[], io: CliIO): Promise<string[
       ...(values.range ? { range: intFlag('range', values.range)! } : {}),
     });
     const dir = join(values.out, `origin_${i}`);
-    await p.savePeft(dir, { baseModelNameOrPath: values.model ?? null, numLayers: model.config.numLayers, numAttentionHeads: model.config.numHeads, extra: { tpv_origin: `origin_${i}` } });
+    await p.savePeft(dir, { baseModelNameOrPath: values.model ?? null, numLayers: model.config.numLayers, numAttentionHeads: model.config.numHeads });
     p.table.dispose();
     written.push(dir);
     if (!values.json) io.out(`wrote ${dir}`);

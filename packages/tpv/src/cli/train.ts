@@ -7,6 +7,7 @@ import { evaluateGeneration } from '../train/evaluate.js';
 import { type DataSource, loadTaskData } from '../train/task-data.js';
 import { promptOf, trainPrompt, writeAtomic } from '../train/trainer.js';
 import { tensor } from '@tpvjs/tensor';
+import { TPV_SIDECAR_NAME, type TpvSidecar } from '../vector/peft.js';
 import { CliError, intFlag, numFlag } from './errors.js';
 import { loadModel, loadOrigin, useBackend } from './model.js';
 
@@ -103,8 +104,15 @@ export async function trainCommand(argv: string[], io: CliIO): Promise<Record<st
   const best = SoftPrompt.fromArray(result.bestPrompt, { numVirtualTokens: origin.prompt.numVirtualTokens, numTransformerSubmodules: shape[0] / origin.prompt.numVirtualTokens, tokenDim: shape[1] });
   await best.savePeft(join(out, 'best'), {
     overwrite: true, baseModelNameOrPath: values.model ?? null, numLayers: model.config.numLayers, numAttentionHeads: model.config.numHeads,
-    extra: { tpv_task: tasks.join(' '), tpv_origin: origin.id, tpv_best_step: result.bestStep },
   });
+  // tpv's own metadata goes in a sidecar: PEFT before 0.14 refuses unknown adapter_config keys.
+  const sidecar: TpvSidecar = {
+    format: 'tpv-peft', schemaVersion: 1, content: 'prompt', tasks: Object.fromEntries(tasks.map((t) => [t, 1])), taskString: tasks.map((t) => `+ ${t}`).join(' '),
+    modelId: values.model ?? '', originId: origin.id, lambda: 1,
+    provenance: { created: new Date().toISOString(), tool: 'tpv train', bestStep: result.bestStep, bestValidationLoss: result.bestLoss, steps: result.steps },
+    exported: new Date().toISOString(), tool: '@tpvjs/tpv', toolVersion: '0.1.0',
+  };
+  writeAtomic(join(out, 'best', TPV_SIDECAR_NAME), JSON.stringify(sidecar, null, 2));
   const table = tensor(result.bestPrompt, { shape });
   const test: Record<string, unknown> = {};
   for (const d of data) {

@@ -104,6 +104,13 @@ describe('tpv CLI (end to end on a tiny model)', () => {
     expect(summary.steps).toBe(8);
     expect(summary.test.sst2_text.n).toBe(6);
     expect(existsSync(join(out, 'best', 'adapter_model.safetensors'))).toBe(true);
+    // adapter_config.json holds only PEFT v0.9's keys (older PEFT rejects unknown ones); tpv's own
+    // metadata is in the tpv.json sidecar.
+    const peftKeys = ['auto_mapping', 'base_model_name_or_path', 'inference_mode', 'num_attention_heads', 'num_layers', 'num_transformer_submodules',
+      'num_virtual_tokens', 'peft_type', 'prompt_tuning_init', 'prompt_tuning_init_text', 'revision', 'task_type', 'token_dim', 'tokenizer_kwargs', 'tokenizer_name_or_path'];
+    const cfg = JSON.parse(readFileSync(join(out, 'best', 'adapter_config.json'), 'utf8')) as Record<string, unknown>;
+    expect(Object.keys(cfg).filter((k) => !peftKeys.includes(k))).toEqual([]);
+    expect(JSON.parse(readFileSync(join(out, 'best', 'tpv.json'), 'utf8')).originId).toBe(join(work, 'origins', 'origin_0'));
     const best = await SoftPrompt.fromPeft(join(out, 'best'));
     expect(best.table.shape).toEqual([8, 16]);
     best.table.dispose();
