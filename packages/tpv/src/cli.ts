@@ -8,6 +8,7 @@ import { listTasks } from './tasks/index.js';
 import { evalCommand } from './cli/eval.js';
 import { CliError } from './cli/errors.js';
 import { originsCommand } from './cli/origins.js';
+import { EXPERIMENT_HELP, runExperimentCommand } from './experiments/index.js';
 import { type CliIO, TRAIN_HELP, trainCommand } from './cli/train.js';
 
 const HELP = `tpv — task prompt vectors for T5
@@ -16,9 +17,12 @@ const HELP = `tpv — task prompt vectors for T5
   tpv eval    evaluate a prompt on a task's test or validation split
   tpv origins write the paper's random initialisations (sampled-vocab origins)
   tpv vector  create / combine / apply / compare task prompt vectors
+  tpv experiment  run a resumable grid of runs (the paper's protocols) and report it
   tpv tasks   list the tasks
 
-${TRAIN_HELP}`;
+${TRAIN_HELP}
+
+${EXPERIMENT_HELP}`;
 
 /** Runs the CLI with `argv` (without `node tpv`); returns the exit code. */
 export async function main(argv: string[], io: CliIO = { out: (l) => console.log(l), err: process.stderr }): Promise<number> {
@@ -33,6 +37,9 @@ export async function main(argv: string[], io: CliIO = { out: (l) => console.log
         return 0;
       case 'origins':
         await originsCommand(rest, io);
+        return 0;
+      case 'experiment':
+        await runExperimentCommand(rest, io);
         return 0;
       case 'tasks':
         for (const t of listTasks()) io.out(`${t.name.padEnd(20)} ${t.metric.kind.padEnd(9)} ${t.labels.join(', ')}`);

@@ -7,3 +7,4 @@ export * from './tasks/index.js';
 export * from './metrics/index.js';
 export * from './vector/index.js';
 export * from './train/index.js';
+export * from './experiments/index.js';
