@@ -109,9 +109,9 @@ export class T5Attention extends Module {
     const [b, lq] = hidden.shape as [number, number, number];
     const c = this.#config;
     const q = permute(reshape(linear(hidden, this.q.weight), [b, lq, c.numHeads, c.dKv]), [0, 2, 1, 3]);
-    let scores = matmul(q, kv.kT); // [B, H, Lq, Lk], deliberately unscaled
-    if (bias) scores = add(scores, bias);
-    const weights = applyDropout(softmax(scores, -1), c.dropoutRate, this.#state);
+    const scores = matmul(q, kv.kT); // [B, H, Lq, Lk], deliberately unscaled
+    // softmax(scores + bias) in one fused kernel: the biased scores are never materialised.
+    const weights = applyDropout(softmax(scores, -1, bias ? { bias } : {}), c.dropoutRate, this.#state);
     const ctx = matmul(weights, kv.v); // [B, H, Lq, d_kv]
     const merged = reshape(permute(ctx, [0, 2, 1, 3]), [b, lq, c.innerDim]);
     return linear(merged, this.o.weight);

@@ -117,8 +117,23 @@ export interface Backend<S = unknown> {
   gather(weight: TensorRef<S>, ids: TensorRef<S>): S;
   /** Sums rows of `src` [N, D] into a zero `[numRows, D]` at the rows named by `ids` [N]. */
   scatterAddRows(ids: TensorRef<S>, src: TensorRef<S>, numRows: number): S;
-  /** (Log-)softmax over the last axis. */
-  softmax(x: TensorRef<S>, log: boolean): S;
+  /**
+   * (Log-)softmax over the last axis of `x + bias`. `bias`, when given, has `x`'s dtype and a
+   * shape that broadcasts to `x.shape` (NumPy rules, no larger than `x`); the sum is formed per
+   * element inside the kernel and never materialised.
+   */
+  softmax(x: TensorRef<S>, log: boolean, bias?: TensorRef<S>): S;
+  /**
+   * Fused RMSNorm forward over the last axis of `x` [..., D] with `w` [D]:
+   * `y = w · (x · r)` where `r = rsqrt(mean(x², −1) + eps)` per row (statistics in float32 or
+   * wider). Returns `y` (shape of `x`) and `r` [rows] saved for {@link Backend.rmsNormGrad}.
+   */
+  rmsNorm(x: TensorRef<S>, w: TensorRef<S>, eps: number): { y: S; r: S };
+  /**
+   * Fused RMSNorm backward for upstream `g` (shape of `x`): `dx = r·(w·g) − x·r³·mean((w·g)·x)`
+   * per row, and when `needW` the weight gradient `dw[c] = Σ_rows g·x·r` [D] (else `null`).
+   */
+  rmsNormGrad(x: TensorRef<S>, w: TensorRef<S>, r: TensorRef<S>, g: TensorRef<S>, needW: boolean): { dx: S; dw: S | null };
   /** Per-row `-log softmax(logits)[target]` for logits [N, C]; 0 where the target is ignored. */
   crossEntropy(logits: TensorRef<S>, targets: TensorRef<S>, ignoreIndex: number): S;
   /** `softmax(logits) - onehot(target)` for logits [N, C]; zero rows where ignored. */

@@ -12,5 +12,5 @@ export { matmul } from './matmul.js';
 export { reshape, unsqueeze, squeeze, permute, transpose, expand, narrow, cat, where, maskedFill } from './shape.js';
 export {
   softmax, logSoftmax, crossEntropy, embedding, linear, rmsNorm, layerNorm, dropout,
-  type CrossEntropyOptions, type DropoutOptions,
+  type CrossEntropyOptions, type DropoutOptions, type SoftmaxOptions,
 } from './nn.js';

@@ -4,37 +4,49 @@ import { TensorError } from '../core/errors.js';
 import { normDim, sizeOf } from '../core/shape.js';
 import type { Tensor } from '../core/tensor.js';
 import { type Generator, defaultGenerator } from '../random/generator.js';
-import { add, binaryRaw, mul, rsqrt, scalarOp, sub, whereRaw } from './elementwise.js';
+import { add, binaryRaw, mul, rsqrt, scalarOp, sub, sumToShape, whereRaw } from './elementwise.js';
 import { matmul, matmulRaw } from './matmul.js';
 import { mean, sum, sumRaw } from './reduce.js';
 import { reshape, transpose } from './shape.js';
 import { ref, scalarLike, wrap } from './util.js';
 
-function lastDimSoftmax(x: Tensor, log: boolean): Tensor {
+function lastDimSoftmax(x: Tensor, log: boolean, bias?: Tensor): Tensor {
   const be = x.backend;
-  const y = wrap(be, be.softmax(ref(x), log), x.shape, x.dtype);
-  return record(y, log ? 'logSoftmax' : 'softmax', [x], (g) => {
+  const y = wrap(be, be.softmax(ref(x), log, bias ? ref(bias) : undefined), x.shape, x.dtype);
+  return record(y, log ? 'logSoftmax' : 'softmax', bias ? [x, bias] : [x], (g) => {
+    let r: Tensor;
     if (log) {
-      // dx = g − softmax(x)·Σg
+      // dz = g − softmax(z)·Σg
       const sg = sumRaw(g, [g.rank - 1]);
       const p = wrap(be, be.unary('exp', ref(y), y.dtype), y.shape, y.dtype);
       const t = binaryRaw('mul', p, sg);
       p.dispose();
       sg.dispose();
-      const r = binaryRaw('sub', g, t);
+      r = binaryRaw('sub', g, t);
       t.dispose();
-      return [r];
+    } else {
+      // dz = y·(g − Σ g·y)
+      const gy = binaryRaw('mul', g, y);
+      const s = sumRaw(gy, [g.rank - 1]);
+      gy.dispose();
+      const d = binaryRaw('sub', g, s);
+      s.dispose();
+      r = binaryRaw('mul', y, d);
+      d.dispose();
     }
-    // dx = y·(g − Σ g·y)
-    const gy = binaryRaw('mul', g, y);
-    const s = sumRaw(gy, [g.rank - 1]);
-    gy.dispose();
-    const d = binaryRaw('sub', g, s);
-    s.dispose();
-    const r = binaryRaw('mul', y, d);
-    d.dispose();
-    return [r];
+    if (!bias) return [r];
+    // z = x + bias: dx = dz, dbias = dz summed over the axes the bias was broadcast along.
+    const gb = bias.requiresGrad ? sumToShape(r, bias.shape) : null;
+    if (!x.requiresGrad && gb !== r) r.dispose();
+    return [x.requiresGrad ? r : null, gb];
   });
+}
+
+/** Whether `bias` can be fused into a last-axis softmax of `x` (else it is added first). */
+function fusableBias(x: Tensor, bias: Tensor): boolean {
+  if (x.rank === 0 || bias.rank > x.rank || bias.dtype !== x.dtype || !isFloat(x.dtype) || bias.backend !== x.backend) return false;
+  const lead = x.rank - bias.rank;
+  return bias.shape.every((d, i) => d === 1 || d === x.shape[lead + i]);
 }
 
 function alongDim(x: Tensor, dim: number, f: (t: Tensor) => Tensor): Tensor {
@@ -51,14 +63,40 @@ function alongDim(x: Tensor, dim: number, f: (t: Tensor) => Tensor): Tensor {
   return r;
 }
 
-/** Softmax along `dim` (computed with the max subtracted, so large logits are safe). */
-export function softmax(x: Tensor, dim: number): Tensor {
-  return alongDim(x, dim, (t) => lastDimSoftmax(t, false));
+/** Options for {@link softmax} and {@link logSoftmax}. */
+export interface SoftmaxOptions {
+  /**
+   * Added to `x` before the softmax, broadcasting to `x`'s shape (e.g. attention's position
+   * bias plus mask `[1 or B, H, Lq, Lk]` on scores `[B, H, Lq, Lk]`). Along the last dim the sum
+   * is fused into the softmax kernel and never materialised; its gradient is the softmax
+   * gradient summed to `bias`'s shape.
+   */
+  bias?: Tensor;
 }
 
-/** Log-softmax along `dim`. */
-export function logSoftmax(x: Tensor, dim: number): Tensor {
-  return alongDim(x, dim, (t) => lastDimSoftmax(t, true));
+/**
+ * Softmax along `dim` (computed with the max subtracted, so large logits are safe); with
+ * `options.bias`, `softmax(x + bias, dim)` in one fused kernel.
+ */
+export function softmax(x: Tensor, dim: number, options: SoftmaxOptions = {}): Tensor {
+  return softmaxWith(x, dim, false, options.bias);
+}
+
+/** Log-softmax along `dim`; with `options.bias`, `logSoftmax(x + bias, dim)` fused. */
+export function logSoftmax(x: Tensor, dim: number, options: SoftmaxOptions = {}): Tensor {
+  return softmaxWith(x, dim, true, options.bias);
+}
+
+function softmaxWith(x: Tensor, dim: number, log: boolean, bias: Tensor | undefined): Tensor {
+  if (bias) {
+    if (x.rank > 0 && normDim(dim, x.rank) === x.rank - 1 && fusableBias(x, bias)) return lastDimSoftmax(x, log, bias);
+    // Other dims, promoting dtypes, or a bias that enlarges x: the unfused composition.
+    const z = add(x, bias);
+    const y = alongDim(z, dim, (t) => lastDimSoftmax(t, log));
+    if (!y.requiresGrad) z.dispose();
+    return y;
+  }
+  return alongDim(x, dim, (t) => lastDimSoftmax(t, log));
 }
 
 /** Options for {@link crossEntropy}. */
@@ -190,10 +228,35 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor): Tensor {
 }
 
 /**
- * T5's layer norm (RMSNorm): `weight · x · rsqrt(mean(x², −1) + eps)`, no mean subtraction and
- * no bias; the mean of squares is taken in float32 or wider.
+ * T5's layer norm (RMSNorm, HF `T5LayerNorm`): `weight · (x · rsqrt(mean(x², −1) + eps))`, no
+ * mean subtraction and no bias; the mean of squares is taken in float32 or wider (float64 on
+ * the CPU). With `weight` [D] matching `x`'s last dim this is one fused kernel forward (saving
+ * the per-row rsqrt) and one backward giving `dx = r·(w·g) − x·r³·mean((w·g)·x)` and, when the
+ * weight requires grad, `dw = Σ_rows g·x·r`; other weight shapes use the unfused composition.
  */
 export function rmsNorm(x: Tensor, weight: Tensor, eps = 1e-6): Tensor {
+  const D = x.shape[x.rank - 1];
+  if (x.rank === 0 || !isFloat(x.dtype) || weight.dtype !== x.dtype || weight.rank !== 1 || weight.shape[0] !== D || weight.backend !== x.backend) {
+    return rmsNormComposed(x, weight, eps);
+  }
+  const be = x.backend;
+  const rows = D === 0 ? 0 : x.size / D!;
+  const k = be.rmsNorm(ref(x), ref(weight), eps);
+  const y = wrap(be, k.y, x.shape, x.dtype);
+  const r = wrap(be, k.r, [rows], x.dtype);
+  const out = record(y, 'rmsNorm', [x, weight], (g) => {
+    const d = be.rmsNormGrad(ref(x), ref(weight), ref(r), ref(g), weight.requiresGrad);
+    const dx = wrap(be, d.dx, x.shape, x.dtype);
+    const dw = d.dw === null ? null : wrap(be, d.dw, weight.shape, weight.dtype);
+    if (!x.requiresGrad) dx.dispose();
+    return [x.requiresGrad ? dx : null, dw];
+  });
+  if (!out.requiresGrad) r.dispose();
+  return out;
+}
+
+/** The unfused RMSNorm (any weight broadcastable to `x`); the reference the fused op is tested against. */
+export function rmsNormComposed(x: Tensor, weight: Tensor, eps = 1e-6): Tensor {
   const v = mean(mul(x, x), -1, true);
   const r = rsqrt(add(v, eps));
   return mul(weight, mul(x, r));

@@ -152,6 +152,26 @@ export function parityCases(): OpCase[] {
   );
   cases.push(withW({ name: 'layerNorm', inputs: [input([6, 40]), input([40]), input([40])], run: ([x, w, b]) => T.layerNorm(x!, w!, b!) }, 240));
   cases.push(withW({ name: 'rmsNorm', inputs: [input([2, 5, 64]), input([64])], run: ([x, w]) => T.rmsNorm(x!, w!) }, 640));
+  // Fused RMSNorm: long rows (workgroup per row on lavapipe too), rows of 1, frozen weight.
+  cases.push(withW({ name: 'rmsNorm long rows', inputs: [input([3, 512]), input([512])], run: ([x, w]) => T.rmsNorm(x!, w!, 1e-6) }, 1536));
+  cases.push(withW({ name: 'rmsNorm rows of 1', inputs: [input([9, 1], 0.5, 2), input([1])], run: ([x, w]) => T.rmsNorm(x!, w!, 0.1) }, 9));
+  cases.push(
+    withW({ name: 'rmsNorm frozen weight', inputs: [input([70, 24]), input([24], -2, 2, { requiresGrad: false })], run: ([x, w]) => T.rmsNorm(x!, w!) }, 70 * 24),
+  );
+  // Fused softmax(scores + bias): T5's position bias and mask shapes, broadcast and size-1 dims.
+  cases.push(
+    withW({ name: 'softmax + position bias [1, H, Lq, Lk]', inputs: [input([2, 3, 5, 7], -4, 4), input([1, 3, 5, 7], -4, 4)], run: ([x, b]) => T.softmax(x!, -1, { bias: b! }) }, 210),
+  );
+  cases.push(
+    withW({ name: 'softmax + mask [B, 1, 1, Lk]', inputs: [input([2, 3, 4, 9], -4, 4), input([2, 1, 1, 9], -4, 4)], run: ([x, b]) => T.softmax(x!, -1, { bias: b! }) }, 216),
+  );
+  cases.push(withW({ name: 'softmax + bias long rows', inputs: [input([3, 300], -8, 8), input([300], -8, 8)], run: ([x, b]) => T.softmax(x!, -1, { bias: b! }) }, 900));
+  cases.push(
+    withW({ name: 'softmax + column bias [R, 1] (rows of 16)', inputs: [input([20, 16], -5, 5), input([20, 1], -5, 5)], run: ([x, b]) => T.softmax(x!, -1, { bias: b! }) }, 320),
+  );
+  cases.push(
+    withW({ name: 'logSoftmax + bias', inputs: [input([4, 130], -30, 30), input([1, 130], -5, 5, { requiresGrad: false })], run: ([x, b]) => T.logSoftmax(x!, -1, { bias: b! }) }, 520),
+  );
 
   // Data movement.
   cases.push(withW({ name: 'embedding repeats', inputs: [input([50, 8])], ints: { ids: ints([3, 7], 0, 5) }, run: ([w], i) => T.embedding(w!, i.ids!) }, 168));

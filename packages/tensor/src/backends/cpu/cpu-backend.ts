@@ -74,6 +74,44 @@ function stridedBinary(
 }
 
 /**
+ * `(log-)softmax(x + bias)` over the last axis, with `bias` read through broadcast strides so
+ * the sum is never stored: each row's logits are formed once into the output, then normalised.
+ */
+function softmaxBiased(x: Ref, log: boolean, bias: Ref): TypedArray {
+  const X = x.storage;
+  const B = bias.storage;
+  const out = alloc(x.dtype, X.length);
+  if (X.length === 0) return out;
+  const sb = broadcastStrides(bias.shape, x.shape);
+  let base = 0;
+  forEachStrided(x.shape, [sb], (offs, C, is) => {
+    const db = is[0]!;
+    let m = -Infinity;
+    for (let c = 0, ib = offs[0]!; c < C; c++, ib += db) {
+      const z = X[base + c]! + B[ib]!;
+      out[base + c] = z;
+      m = Math.max(m, z);
+    }
+    let s = 0;
+    if (log) {
+      for (let c = 0; c < C; c++) s += Math.exp(out[base + c]! - m);
+      const ls = Math.log(s) + m;
+      for (let c = 0; c < C; c++) out[base + c] = out[base + c]! - ls;
+    } else {
+      for (let c = 0; c < C; c++) {
+        const e = Math.exp(out[base + c]! - m);
+        out[base + c] = e;
+        s += e;
+      }
+      const inv = 1 / s;
+      for (let c = 0; c < C; c++) out[base + c] = out[base + c]! * inv;
+    }
+    base += C;
+  });
+  return out;
+}
+
+/**
  * The reference backend: plain TypeScript over typed arrays. Float32 math is done in float64
  * registers and rounded on store, which matches PyTorch within float32 tolerances; the
  * exception is float32 matmul, which runs a WebAssembly SIMD kernel accumulating in float32
@@ -329,7 +367,8 @@ export class CpuBackend implements Backend<TypedArray> {
     return out;
   }
 
-  softmax(x: Ref, log: boolean): TypedArray {
+  softmax(x: Ref, log: boolean, bias?: Ref): TypedArray {
+    if (bias) return softmaxBiased(x, log, bias);
     const C = x.shape[x.shape.length - 1] ?? 1;
     const X = x.storage;
     const out = alloc(x.dtype, X.length);
@@ -355,6 +394,50 @@ export class CpuBackend implements Backend<TypedArray> {
       }
     }
     return out;
+  }
+
+  rmsNorm(x: Ref, w: Ref, eps: number): { y: TypedArray; r: TypedArray } {
+    const D = x.shape[x.shape.length - 1] ?? 1;
+    const X = x.storage;
+    const W = w.storage;
+    const y = alloc(x.dtype, X.length);
+    const rows = D === 0 ? 0 : X.length / D;
+    const r = alloc(x.dtype, rows);
+    for (let i = 0; i < rows; i++) {
+      const base = i * D;
+      let s = 0; // float64 accumulation
+      for (let c = 0; c < D; c++) s += X[base + c]! * X[base + c]!;
+      const ri = 1 / Math.sqrt(s / D + eps);
+      r[i] = ri;
+      for (let c = 0; c < D; c++) y[base + c] = W[c]! * (X[base + c]! * ri);
+    }
+    return { y, r };
+  }
+
+  rmsNormGrad(x: Ref, w: Ref, r: Ref, g: Ref, needW: boolean): { dx: TypedArray; dw: TypedArray | null } {
+    const D = x.shape[x.shape.length - 1] ?? 1;
+    const X = x.storage;
+    const W = w.storage;
+    const R = r.storage;
+    const G = g.storage;
+    const dx = alloc(x.dtype, X.length);
+    const rows = D === 0 ? 0 : X.length / D;
+    const acc = needW ? new Float64Array(D) : null;
+    for (let i = 0; i < rows; i++) {
+      const base = i * D;
+      const ri = R[i]!;
+      let s = 0;
+      for (let c = 0; c < D; c++) s += W[c]! * G[base + c]! * X[base + c]!;
+      const k = (ri * ri * ri * s) / D;
+      for (let c = 0; c < D; c++) dx[base + c] = ri * (W[c]! * G[base + c]!) - X[base + c]! * k;
+      if (acc) for (let c = 0; c < D; c++) acc[c] += G[base + c]! * X[base + c]! * ri;
+    }
+    let dw: TypedArray | null = null;
+    if (acc) {
+      dw = alloc(w.dtype, D);
+      dw.set(acc);
+    }
+    return { dx, dw };
   }
 
   crossEntropy(logits: Ref, targets: Ref, ignoreIndex: number): TypedArray {

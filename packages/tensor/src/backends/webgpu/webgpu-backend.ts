@@ -19,6 +19,7 @@ import { gather, scatterAddRows } from './kernels/gather.js';
 import { type MatmulShape, chooseMatmulVariant, matmul } from './kernels/matmul.js';
 import { random } from './kernels/random.js';
 import { reduce } from './kernels/reduce.js';
+import { rmsNorm, rmsNormGrad } from './kernels/rmsnorm.js';
 import { crossEntropy, crossEntropyGrad, softmax } from './kernels/softmax.js';
 import { gpuDType } from './kernels/wgsl.js';
 import { PipelineCache } from './pipelines.js';
@@ -297,8 +298,16 @@ export class WebGPUBackend implements Backend<GpuStorage> {
     return scatterAddRows(this.ctx, ids, src, numRows);
   }
 
-  softmax(x: GpuRef, log: boolean): GpuStorage {
-    return softmax(this.ctx, x, log);
+  softmax(x: GpuRef, log: boolean, bias?: GpuRef): GpuStorage {
+    return softmax(this.ctx, x, log, bias);
+  }
+
+  rmsNorm(x: GpuRef, w: GpuRef, eps: number): { y: GpuStorage; r: GpuStorage } {
+    return rmsNorm(this.ctx, x, w, eps);
+  }
+
+  rmsNormGrad(x: GpuRef, w: GpuRef, r: GpuRef, g: GpuRef, needW: boolean): { dx: GpuStorage; dw: GpuStorage | null } {
+    return rmsNormGrad(this.ctx, x, w, r, g, needW);
   }
 
   crossEntropy(logits: GpuRef, targets: GpuRef, ignoreIndex: number): GpuStorage {
