@@ -18,9 +18,13 @@
  *
  * Products and sums are float32 (like BLAS and PyTorch), unlike the JS kernel's float64
  * accumulators; the error grows like √K·ε in practice.
+ *
+ * Large products are shared out across worker threads by `matmul-threads.ts` (the same module
+ * on a shared memory, driven through {@link WasmGemm.gemmPasses}); results are bit-identical.
  */
 import { TensorError } from '../../core/errors.js';
 import type { MatView } from './matmul.js';
+import { gemmThreaded } from './matmul-threads.js';
 import { GEMM_EXPORTS, type GemmKernelShape, buildGemmModule } from './wasm/gemm-kernel.js';
 
 /** Blocking parameters of a {@link WasmGemm}: register tile plus cache blocks. */
@@ -99,6 +103,23 @@ function stage(v: MatView, origin: number, rows: number, cols: number, mem: Floa
   return null;
 }
 
+/**
+ * One pass of {@link WasmGemm.gemmPasses}: A rows `ic … ic+rows` are packed (all of K) at float
+ * `aOff`, B columns of the current chunk (all of K) at `bOff`, and the padded C block
+ * (`mp·mr` × `np·nr`, row stride `np·nr` floats) at `cOff`. Running `gemm_block` for every
+ * k-block over any partition of the `mp × np` panel grid into rectangles fills the C block, and
+ * each element comes out the same whatever the partition (see `runGemmTask`).
+ */
+export interface GemmPass {
+  aOff: number;
+  bOff: number;
+  cOff: number;
+  /** A panels (of `mr` rows) and B panels (of `nr` columns) in this pass. */
+  mp: number;
+  np: number;
+  K: number;
+}
+
 /** A compiled kernel with its own memory; not reentrant (JS is single-threaded per isolate). */
 export class WasmGemm {
   /** Blocking parameters this instance was built with. */
@@ -118,15 +139,17 @@ export class WasmGemm {
   /**
    * Compiles the kernel synchronously (the module is ~2 KB, well under the main-thread limit
    * browsers put on sync compilation), or instantiates an already compiled `module` built with
-   * the same `config`. Throws a `WebAssembly.CompileError` where SIMD is unsupported.
+   * the same `config`. Throws a `WebAssembly.CompileError` where SIMD is unsupported. With
+   * `memory` (a shared memory), `module` must be one built to import it as `env.mem` (see
+   * `buildGemmModule`'s `shared` argument).
    */
-  constructor(config: WasmGemmConfig = DEFAULT_WASM_GEMM, module?: WebAssembly.Module) {
+  constructor(config: WasmGemmConfig = DEFAULT_WASM_GEMM, module?: WebAssembly.Module, memory?: WebAssembly.Memory) {
     if (config.nc % config.nr !== 0 || config.mc % config.mr !== 0) {
       throw new RangeError(`WasmGemm: nc must be a multiple of nr and mc of mr (${JSON.stringify(config)})`);
     }
     this.config = config;
     this.module = module ?? new WebAssembly.Module(buildGemmModule(config));
-    const ex = new WebAssembly.Instance(this.module, {}).exports;
+    const ex = new WebAssembly.Instance(this.module, memory ? { env: { mem: memory } } : {}).exports;
     this.memory = ex[GEMM_EXPORTS.memory] as WebAssembly.Memory;
     this.block = ex[GEMM_EXPORTS.block] as unknown as BlockFn;
     this.packA = ex[GEMM_EXPORTS.packA] as unknown as PackFn;
@@ -140,8 +163,8 @@ export class WasmGemm {
    * Workspace layout for a problem, in floats: packed B chunk (K × ncp), packed A block
    * (mcp × K), C block (mcp × ncp), and room to stage a B chunk and an A block.
    */
-  private workspace(M: number, N: number, K: number): { nc: number; b: number; a: number; c: number; sb: number; sa: number; total: number } {
-    const { mr, nr, mc } = this.config;
+  private workspace(M: number, N: number, K: number, mc = this.config.mc): { nc: number; b: number; a: number; c: number; sb: number; sa: number; total: number } {
+    const { mr, nr } = this.config;
     const nc = this.chunkWidth(K);
     const ncb = Math.min(nc, N);
     const mcb = Math.min(mc, M);
@@ -160,9 +183,12 @@ export class WasmGemm {
     return Math.max(Math.min(nc, 256), Math.min(nc, fit));
   }
 
-  /** Bytes of wasm memory a problem needs (they stay allocated: wasm memory never shrinks). */
-  workspaceBytes(M: number, N: number, K: number): number {
-    return this.workspace(M, N, K).total * 4;
+  /**
+   * Bytes of wasm memory a problem needs (they stay allocated: wasm memory never shrinks), with
+   * A packed `rows` rows at a time (the `mc` block by default; see {@link gemmPasses}).
+   */
+  workspaceBytes(M: number, N: number, K: number, rows = this.config.mc): number {
+    return this.workspace(M, N, K, rows).total * 4;
   }
 
   private ensure(floats: number): Float32Array {
@@ -229,6 +255,75 @@ export class WasmGemm {
         }
         copyOut(mem, cOff, ncp, mcb, ncb, c, cOffset + ic * N + jc, N);
       }
+    }
+  }
+
+  /**
+   * C = A·B like {@link gemm}, but A is packed `rows` rows at a time (a multiple of `mc`) and
+   * each pass's block products are left to `run`, which must call {@link runTask} (here or, on
+   * the same shared memory, in another thread) over a partition of the pass's panel grid. This
+   * is how `matmul-threads.ts` splits one product across workers: staging and packing stay
+   * here, on the calling thread, and only the O(M·N·K) block products are shared out. Returns
+   * `false` as soon as `run` does (the pass failed; `c` is then partly written).
+   */
+  gemmPasses(M: number, N: number, K: number, a: MatView, b: MatView, c: Float32Array, cOffset: number, rows: number, run: (pass: GemmPass) => boolean): boolean {
+    if (M === 0 || N === 0) return true;
+    if (K === 0) {
+      c.fill(0, cOffset, cOffset + M * N);
+      return true;
+    }
+    const { mr, nr, mc, kc: KC } = this.config;
+    if (rows % mc !== 0) throw new RangeError(`gemmPasses: rows ${rows} is not a multiple of mc ${mc}`);
+    const ws = this.workspace(M, N, K, rows);
+    const nc = ws.nc;
+    if (ws.total * 4 > 2 ** 31) throw new TensorError('OUT_OF_MEMORY', `wasm GEMM workspace for ${M}×${K}·${K}×${N} exceeds 2 GiB`);
+    const mem = this.ensure(ws.total);
+    const bOff = 0;
+    const aOff = bOff + ws.b;
+    const cOff = aOff + ws.a;
+    const sbOff = cOff + ws.c;
+    const saOff = sbOff + ws.sb;
+    for (let jc = 0; jc < N; jc += nc) {
+      const ncb = Math.min(nc, N - jc);
+      const ncp = roundUp(ncb, nr);
+      const sb = stage(b, b.offset + jc * b.cs, K, ncb, mem, sbOff);
+      const bv = sb ?? b;
+      const bOrigin = sb ? sb.offset : b.offset + jc * b.cs;
+      for (let pc = 0; pc < K; pc += KC) {
+        const kc = Math.min(KC, K - pc);
+        this.pack(bv, bOrigin + pc * bv.rs, bv.rs, bv.cs, kc, ncb, nr, bOff + pc * ncp, this.packB, this.packBUnit);
+      }
+      for (let ic = 0; ic < M; ic += rows) {
+        const mcb = Math.min(rows, M - ic);
+        const mcp = roundUp(mcb, mr);
+        const sa = stage(a, a.offset + ic * a.rs, mcb, K, mem, saOff);
+        const av = sa ?? a;
+        const aOrigin = sa ? sa.offset : a.offset + ic * a.rs;
+        for (let pc = 0; pc < K; pc += KC) {
+          const kc = Math.min(KC, K - pc);
+          this.pack(av, aOrigin + pc * av.cs, av.cs, av.rs, kc, mcb, mr, aOff + pc * mcp, this.packA, this.packAUnit);
+        }
+        if (!run({ aOff, bOff, cOff, mp: mcp / mr, np: ncp / nr, K })) return false;
+        copyOut(mem, cOff, ncp, mcb, ncb, c, cOffset + ic * N + jc, N);
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Block products of A panels `q0 … q1` by B panels `p0 … p1` of a {@link GemmPass}, over all
+   * of K in `kc` steps, exactly as {@link gemm} does them for its row blocks: every C element
+   * gets the same k-blocks in the same order whatever rectangle it falls in, so any partition
+   * gives bit-identical results. The worker script in `matmul-threads.ts` mirrors this loop.
+   */
+  runTask(pass: GemmPass, q0: number, q1: number, p0: number, p1: number): void {
+    const { mr, nr, kc: KC } = this.config;
+    const { aOff, bOff, cOff, mp, np, K } = pass;
+    const mcp = mp * mr;
+    const ncp = np * nr;
+    for (let pc = 0; pc < K; pc += KC) {
+      const kc = Math.min(KC, K - pc);
+      this.block(4 * (aOff + pc * mcp + q0 * kc * mr), 4 * (bOff + pc * ncp + p0 * kc * nr), 4 * (cOff + q0 * mr * ncp + p0 * nr), 4 * ncp, kc, q1 - q0, p1 - p0, pc > 0 ? 1 : 0);
     }
   }
 
@@ -350,9 +445,13 @@ export function chooseCpuMatmul(M: number, N: number, K: number, outDtype: 'floa
 
 /**
  * C = A·B on WebAssembly SIMD, with the semantics of `gemm` in `matmul.ts` but float32
- * accumulation. Call only after {@link chooseCpuMatmul} returned `wasm`.
+ * accumulation, on several threads when large enough (bit-identical either way; see
+ * `matmul-threads.ts`). Call only after {@link chooseCpuMatmul} returned `wasm`.
  */
 export function gemmWasm(M: number, N: number, K: number, a: MatView, b: MatView, c: Float32Array, cOffset: number): void {
+  // Large products are shared out across worker threads (`TPV_CPU_THREADS`); `false` means
+  // below the threshold, one thread configured, or the pool unavailable or broken.
+  if (gemmThreaded(M, N, K, a, b, c, cOffset)) return;
   const kernel = sharedWasmGemm()!;
   const big = kernel.workspaceBytes(M, N, K) > RETAIN_BYTES;
   (big ? new WasmGemm(kernel.config, kernel.module) : kernel).gemm(M, N, K, a, b, c, cOffset);

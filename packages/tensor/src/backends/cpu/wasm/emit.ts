@@ -228,9 +228,25 @@ export interface FuncDef {
   body: Code;
 }
 
-/** What {@link emitModule} assembles: one memory, defined and exported, plus functions. */
+/**
+ * A shared memory the module imports instead of defining its own, so that several instances
+ * (one per worker thread) can run on the same bytes.
+ */
+export interface SharedMemoryImport {
+  /** Import module and field names (`new WebAssembly.Instance(m, { [module]: { [name]: mem } })`). */
+  module: string;
+  name: string;
+  /** Shared memories must declare a maximum (spec §3.2.8: `shared` limits need `max`). */
+  maxPages: number;
+}
+
+/**
+ * What {@link emitModule} assembles: one memory, exported, plus functions. The memory is
+ * defined by the module (growable without a ceiling), or with `shared` imported as a shared
+ * memory with the given maximum.
+ */
 export interface ModuleDef {
-  memory: { exportName: string; minPages: number };
+  memory: { exportName: string; minPages: number; shared?: SharedMemoryImport };
   funcs: FuncDef[];
 }
 
@@ -269,16 +285,34 @@ export function emitModule(def: ModuleDef): Uint8Array<ArrayBuffer> {
   }
   section(out, 1, types);
 
+  const shared = def.memory.shared;
+  if (shared) {
+    if (!(shared.maxPages >= def.memory.minPages)) throw new RangeError(`emitModule: maxPages ${shared.maxPages} < minPages ${def.memory.minPages}`);
+    // Import section (§5.5.5) comes before the function section; an imported memory takes
+    // memory index 0, so the export below refers to it unchanged.
+    const imps: number[] = [];
+    uleb(imps, 1);
+    utf8Name(imps, shared.module);
+    utf8Name(imps, shared.name);
+    imps.push(0x02); // memory
+    imps.push(0x03); // limits: min and max, shared (threads proposal, now in wasm 3.0)
+    uleb(imps, def.memory.minPages);
+    uleb(imps, shared.maxPages);
+    section(out, 2, imps);
+  }
+
   const funcs: number[] = [];
   uleb(funcs, def.funcs.length);
   def.funcs.forEach((_, i) => uleb(funcs, i)); // function i has type i
   section(out, 3, funcs);
 
-  const mem: number[] = [];
-  uleb(mem, 1);
-  mem.push(0x00); // limits: min only, so JS can grow it without a declared ceiling
-  uleb(mem, def.memory.minPages);
-  section(out, 5, mem);
+  if (!shared) {
+    const mem: number[] = [];
+    uleb(mem, 1);
+    mem.push(0x00); // limits: min only, so JS can grow it without a declared ceiling
+    uleb(mem, def.memory.minPages);
+    section(out, 5, mem);
+  }
 
   const exps: number[] = [];
   uleb(exps, def.funcs.length + 1);

@@ -20,7 +20,7 @@
  * Multiply then add (no FMA: relaxed-simd is not baseline), so every product is rounded to
  * float32 before it is summed, as a non-FMA BLAS would.
  */
-import { Code, type FuncDef, ValType, emitModule } from './emit.js';
+import { Code, type FuncDef, type SharedMemoryImport, ValType, emitModule } from './emit.js';
 
 /** Register-tile and unroll choices for {@link buildGemmModule}. */
 export interface GemmKernelShape {
@@ -51,9 +51,11 @@ const P = { ap: 0, bp: 1, c: 2, ldc: 3, kc: 4, mp: 5, np: 6, acc: 7 } as const;
  * Builds the module bytes for a register tile of `mr × nr` floats. x86-64 has 16 vector
  * registers: the tile takes mr·nr/4 of them, plus nr/4 for B and one for the broadcast A value,
  * so 4×8 (11 registers) leaves the compiler room; bigger tiles spill in V8. `unroll` > 1 adds
- * a remainder loop for kc mod unroll.
+ * a remainder loop for kc mod unroll. With `shared`, the module imports a shared memory
+ * instead of defining one (for the multi-threaded driver in `../matmul-threads.ts`); the code is
+ * byte-for-byte the same otherwise, so results are identical.
  */
-export function buildGemmModule(shape: GemmKernelShape): Uint8Array<ArrayBuffer> {
+export function buildGemmModule(shape: GemmKernelShape, shared?: SharedMemoryImport): Uint8Array<ArrayBuffer> {
   const { mr, nr, unroll } = shape;
   if (nr % 4 !== 0 || mr < 1 || unroll < 1) throw new RangeError(`bad GEMM kernel shape ${JSON.stringify(shape)}`);
   const nv = nr / 4; // v128 columns per tile row
@@ -167,7 +169,7 @@ export function buildGemmModule(shape: GemmKernelShape): Uint8Array<ArrayBuffer>
     body: c,
   };
   return emitModule({
-    memory: { exportName: GEMM_EXPORTS.memory, minPages: 16 },
+    memory: { exportName: GEMM_EXPORTS.memory, minPages: 16, ...(shared ? { shared } : {}) },
     funcs: [
       block,
       packFunc(GEMM_EXPORTS.packA, mr, false),
