@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Generator, memory, noGrad, setBackend, tensor, tidy, narrow, randn, keep, type Tensor } from '@tpvjs/tensor';
 import { T5ForConditionalGeneration, loadT5Config } from '@tpvjs/t5';
@@ -20,6 +21,12 @@ export interface T5BenchOptions {
 }
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+/** PyTorch gets as many threads as tpv's CPU matmul uses (TPV_CPU_THREADS, default: all cores, ≤ 8). */
+function torchThreads(): number {
+  const env = Number(process.env.TPV_CPU_THREADS);
+  return Number.isInteger(env) && env > 0 ? env : Math.min(availableParallelism(), 8);
+}
 
 function rssMb(): number {
   return process.resourceUsage().maxRSS / 1024;
@@ -103,7 +110,7 @@ export async function benchT5(o: T5BenchOptions = {}): Promise<BenchResult[]> {
   if (!o.noTorch) {
     const py = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0 ? '/usr/bin/python3' : 'python3';
     log('  pytorch reference…');
-    const r = spawnSync(py, [here('../../src/t5/torch_t5.py'), JSON.stringify({ config: configPath, batch: B, src_len: LS, tgt_len: LT, new_tokens: NEW })], { encoding: 'utf8', timeout: 1_800_000 });
+    const r = spawnSync(py, [here('../../src/t5/torch_t5.py'), JSON.stringify({ config: configPath, batch: B, src_len: LS, tgt_len: LT, new_tokens: NEW, threads: torchThreads() })], { encoding: 'utf8', timeout: 1_800_000 });
     if (r.status === 0) {
       const t = JSON.parse(r.stdout.trim().split('\n').pop()!) as { forward_ms: number; generate_ms: number; train_step_ms: number; peak_rss_mb: number; threads: number; torch: string };
       const note = `torch ${t.torch}, ${t.threads} thread(s), peak RSS ${t.peak_rss_mb.toFixed(0)} MiB`;
