@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   AdamW, Generator, type Tensor, clipGradNorm, keep, linearWarmupDecay, narrow, noGrad, tensor, tidy,
@@ -10,6 +10,7 @@ import { type BatchTokenizer, type EncodedDataset, type TextExample, encodeDatas
 import { TrainError } from './errors.js';
 import { lossCurveSvg } from './loss-curve.js';
 import { StepProgress } from '../util/progress.js';
+import { writeFileAtomic } from '../vector/file.js';
 
 /** One dataset of a (single- or multi-task) run. */
 export interface TrainTask {
@@ -284,11 +285,12 @@ export async function trainPrompt(o: TrainOptions): Promise<TrainResult> {
   }
 }
 
-/** Writes a file via a temporary name and rename, so readers never see half a file. */
+/**
+ * Writes a file via a fresh temporary name, fsync and rename, so readers never see half a file
+ * (shared with the `.tpv` writer).
+ */
 export function writeAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
+  writeFileAtomic(path, data);
 }
 
 void rmSync;
