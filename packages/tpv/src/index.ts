@@ -8,3 +8,4 @@ export * from './metrics/index.js';
 export * from './vector/index.js';
 export * from './train/index.js';
 export * from './experiments/index.js';
+export * from './baselines/index.js';
