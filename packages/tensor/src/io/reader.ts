@@ -2,7 +2,7 @@
  * Lazy, random-access reading of safetensors files: only the header is read up front, and each tensor
  * is read on demand, so a loader can pick the tensors it needs from a large checkpoint.
  */
-import fs from 'node:fs';
+import { node } from './node-builtins.js';
 import { DTYPES, type RawTensor } from './dtype.js';
 import { HOST_IS_LITTLE_ENDIAN, swapBytesInPlace } from './endian.js';
 import { decodeBfloat16Array, decodeFloat16Array } from './half.js';
@@ -48,7 +48,7 @@ function fileSource(fd: number, path: string): ByteSource {
     close() {
       if (open) {
         open = false;
-        fs.closeSync(fd);
+        node.fs.closeSync(fd);
       }
     },
   };
@@ -77,7 +77,7 @@ function readExactly(fd: number, position: number, length: number, path: string,
   while (done < length) {
     let n: number;
     try {
-      n = fs.readSync(fd, out, done, length - done, position + done);
+      n = node.fs.readSync(fd, out, done, length - done, position + done);
     } catch (cause) {
       throw new SafetensorsError('IO', `read of ${length} bytes at ${position} failed: ${(cause as Error).message}`, {
         path,
@@ -145,14 +145,14 @@ export class SafetensorsFile {
   static open(path: string, opts: SafetensorsReadOptions = {}): SafetensorsFile {
     let fd: number;
     try {
-      fd = fs.openSync(path, 'r');
+      fd = node.fs.openSync(path, 'r');
     } catch (cause) {
       throw new SafetensorsError('IO', `cannot open: ${(cause as Error).message}`, { path, cause });
     }
     try {
       let size: number;
       try {
-        size = fs.fstatSync(fd).size;
+        size = node.fs.fstatSync(fd).size;
       } catch (cause) {
         throw new SafetensorsError('IO', `cannot stat: ${(cause as Error).message}`, { path, cause });
       }
@@ -166,7 +166,7 @@ export class SafetensorsFile {
       const header = parseSafetensorsHeader(head, size, popts);
       return new SafetensorsFile(header, fileSource(fd, path), path);
     } catch (err) {
-      fs.closeSync(fd);
+      node.fs.closeSync(fd);
       throw err;
     }
   }

@@ -4,9 +4,7 @@
  * of 8. Every tensor therefore starts aligned to its element size, and identical input always gives
  * identical bytes.
  */
-import fs from 'node:fs';
-import nodePath from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { node } from './node-builtins.js';
 import {
   DTYPES,
   isSafetensorsDtype,
@@ -251,41 +249,41 @@ export function writeSafetensors(
   metadata?: Record<string, string>
 ): void {
   const { head, parts } = prepare(tensors, metadata);
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+  const tmp = `${path}.tmp-${process.pid}-${node.crypto.randomBytes(6).toString('hex')}`;
   let fd: number | undefined;
   try {
-    fd = fs.openSync(tmp, 'wx');
+    fd = node.fs.openSync(tmp, 'wx');
     writeAll(fd, head);
     for (const p of parts) writeAll(fd, p.bytes);
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
+    node.fs.fsyncSync(fd);
+    node.fs.closeSync(fd);
     fd = undefined;
-    fs.renameSync(tmp, path);
+    node.fs.renameSync(tmp, path);
   } catch (cause) {
     try {
-      if (fd !== undefined) fs.closeSync(fd);
-      fs.rmSync(tmp, { force: true });
+      if (fd !== undefined) node.fs.closeSync(fd);
+      node.fs.rmSync(tmp, { force: true });
     } catch {
       // The original error is the one worth reporting.
     }
     throw new SafetensorsError('IO', `write failed: ${(cause as Error).message}`, { path, cause });
   }
-  syncDirectory(nodePath.dirname(path));
+  syncDirectory(node.path.dirname(path));
 }
 
 function writeAll(fd: number, bytes: Uint8Array): void {
-  for (let done = 0; done < bytes.length; ) done += fs.writeSync(fd, bytes, done, bytes.length - done);
+  for (let done = 0; done < bytes.length; ) done += node.fs.writeSync(fd, bytes, done, bytes.length - done);
 }
 
 /** Makes the rename itself durable; best effort, since some platforms cannot fsync a directory. */
 function syncDirectory(dir: string): void {
   let fd: number | undefined;
   try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
+    fd = node.fs.openSync(dir, 'r');
+    node.fs.fsyncSync(fd);
   } catch {
     // Not fatal: the file contents are already durable and the rename is atomic.
   } finally {
-    if (fd !== undefined) fs.closeSync(fd);
+    if (fd !== undefined) node.fs.closeSync(fd);
   }
 }

@@ -23,8 +23,14 @@
  * while the caller waits), the call is redone single-threaded, threading is switched off for
  * the rest of the process, and a warning is emitted once: never a hang, never a wrong result.
  */
-import os from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type * as WorkerThreads from 'node:worker_threads';
+import type * as Os from 'node:os';
+
+// Loaded synchronously and only where Node provides them, so the engine still imports in a
+// browser (where the GEMM simply stays on one thread).
+const nodeProcess = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+const os = nodeProcess?.getBuiltinModule?.('node:os') as typeof Os | undefined;
+const workerThreads = nodeProcess?.getBuiltinModule?.('node:worker_threads') as typeof WorkerThreads | undefined;
 import { TensorError } from '../../core/errors.js';
 import type { MatView } from './matmul.js';
 import { DEFAULT_WASM_GEMM, type GemmPass, WasmGemm, sharedWasmGemm } from './matmul-wasm.js';
@@ -145,6 +151,7 @@ for (;;) {
  */
 export function cpuThreads(): number {
   const v = typeof process !== 'undefined' ? process.env?.TPV_CPU_THREADS : undefined;
+  if (!os || !workerThreads) return 1; // no worker threads outside Node
   if (v === undefined || v === '') {
     const n = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
     return Math.max(1, Math.min(n, MAX_DEFAULT_THREADS));
@@ -175,7 +182,7 @@ export function setStallTimeoutMs(ms: number): void {
 class GemmPool {
   readonly kernel: WasmGemm;
   readonly ctrl: Int32Array;
-  readonly workers: Worker[] = [];
+  readonly workers: WorkerThreads.Worker[] = [];
   /** Set when a worker errors or exits; the pool is then never used again. */
   broken: string | null = null;
   private readonly memory: WebAssembly.Memory;
@@ -193,7 +200,7 @@ class GemmPool {
   ensureWorkers(n: number): void {
     const cfg = this.kernel.config;
     while (this.workers.length < n) {
-      const w = new Worker(WORKER_SOURCE, {
+      const w = new workerThreads!.Worker(WORKER_SOURCE, {
         eval: true,
         workerData: {
           module: this.module,

@@ -74,6 +74,9 @@ const instances = new Map<string, Promise<GPU>>();
 
 /** The `GPU` entry point for a set of Dawn toggles (one per distinct set, kept alive). */
 export async function createGPU(dawnToggles: readonly string[] = []): Promise<GPU> {
+  // In a browser (or any runtime that already has WebGPU) use it directly; Dawn is for Node.
+  const native = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+  if (native && !(globalThis as { process?: unknown }).process) return native;
   const key = [...dawnToggles].sort().join(',');
   let gpu = instances.get(key);
   if (!gpu) {
