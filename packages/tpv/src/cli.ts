@@ -5,6 +5,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { listTasks } from './tasks/index.js';
+import { ATTEMPT_HELP, attemptCommand } from './cli/attempt.js';
 import { evalCommand } from './cli/eval.js';
 import { CliError } from './cli/errors.js';
 import { originsCommand } from './cli/origins.js';
@@ -17,12 +18,15 @@ const HELP = `tpv — task prompt vectors for T5
   tpv eval    evaluate a prompt on a task's test or validation split
   tpv origins write the paper's random initialisations (sampled-vocab origins)
   tpv vector  create / combine / apply / compare task prompt vectors
+  tpv attempt the ATTEMPT baseline (attention over frozen source prompts)
   tpv experiment  run a resumable grid of runs (the paper's protocols) and report it
   tpv tasks   list the tasks
 
 ${TRAIN_HELP}
 
-${EXPERIMENT_HELP}`;
+${EXPERIMENT_HELP}
+
+${ATTEMPT_HELP}`;
 
 /** Runs the CLI with `argv` (without `node tpv`); returns the exit code. */
 export async function main(argv: string[], io: CliIO = { out: (l) => console.log(l), err: process.stderr }): Promise<number> {
@@ -37,6 +41,9 @@ export async function main(argv: string[], io: CliIO = { out: (l) => console.log
         return 0;
       case 'origins':
         await originsCommand(rest, io);
+        return 0;
+      case 'attempt':
+        await attemptCommand(rest, io);
         return 0;
       case 'experiment':
         await runExperimentCommand(rest, io);

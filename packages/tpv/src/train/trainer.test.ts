@@ -124,6 +124,19 @@ describe('tpv CLI (end to end on a tiny model)', () => {
     expect(readFileSync(join(work, 'sim.svg'), 'utf8')).toContain('<svg');
   });
 
+  it('tpv attempt trains the ATTEMPT baseline from two source prompts and tests it', async () => {
+    const o = io();
+    const out = join(work, 'attempt-run');
+    const code = await main(['attempt', '--target', 'sst2_text', '--source', join(work, 'origins', 'origin_0'), '--source', join(work, 'origins', 'origin_1'),
+      '--model', modelDir, '--out', out, '--few-shot', '8', '--epochs', '2', '--batch-size', '4', '--num-virtual-tokens', '4',
+      '--max-source-length', '24', '--max-new-tokens', '3', '--max-test', '4', '--json'], o.io);
+    expect(code, o.errs.join('')).toBe(0);
+    const summary = JSON.parse(o.lines.at(-1)!);
+    expect(summary.method).toBe('attempt');
+    expect(summary.test.sst2_text.n).toBe(4);
+    expect(existsSync(join(out, 'attempt.safetensors'))).toBe(true);
+  });
+
   it('bad input gives one clear line and exit code 2, and nothing is overwritten', async () => {
     const o = io();
     expect(await main(['train', '--task', 'nope_text', '--model', modelDir, '--origin', '0', '--out', join(work, 'x')], o.io)).toBe(2);
