@@ -2,6 +2,8 @@ import { setBackend } from '@tpvjs/tensor';
 import {
   SoftPrompt, T5ForConditionalGeneration, T5Tokenizer, resolveModelFile, sampledVocabInit,
 } from '@tpvjs/t5';
+import { existsSync, statSync } from 'node:fs';
+import { readPromptSource } from '../vector/peft.js';
 import { CliError } from './errors.js';
 
 /** Selects the compute backend (`cpu` or `webgpu`). */
@@ -20,13 +22,24 @@ export async function loadModel(id: string | undefined): Promise<{ model: T5ForC
 }
 
 /**
- * An origin (initial prompt): an integer i selects the paper's sampled-vocab origin i; anything
- * else is a PEFT adapter folder (or Hub id) checked against the model.
+ * An origin (initial prompt): an integer i selects the paper's sampled-vocab origin i; a file is a
+ * bare safetensors prompt (`prompt_embeddings`); anything else is a PEFT adapter folder (or Hub id)
+ * checked against the model.
  */
 export async function loadOrigin(spec: string | undefined, model: T5ForConditionalGeneration, numVirtualTokens: number): Promise<{ prompt: SoftPrompt; id: string }> {
   if (spec === undefined) throw new CliError('--origin is required (an origin index 0–9 or a PEFT adapter folder)');
   if (/^\d+$/.test(spec)) {
     return { prompt: sampledVocabInit(model, { numVirtualTokens, index: Number(spec) }), id: `origin_${spec}` };
+  }
+  if (existsSync(spec) && statSync(spec).isFile()) {
+    // A bare prompt file (safetensors with `prompt_embeddings`, as the reference's sf2bin keeps them).
+    const src = await readPromptSource(spec);
+    if (src.shape[1] !== model.config.dModel) throw new CliError(`origin ${spec} has token dim ${src.shape[1]}, the model's d_model is ${model.config.dModel}`);
+    if (src.shape[0] % numVirtualTokens !== 0) throw new CliError(`origin ${spec} has ${src.shape[0]} rows, not a multiple of --num-virtual-tokens ${numVirtualTokens}`);
+    return {
+      prompt: SoftPrompt.fromArray(src.data, { numVirtualTokens, numTransformerSubmodules: src.shape[0] / numVirtualTokens, tokenDim: src.shape[1] }),
+      id: spec,
+    };
   }
   return { prompt: await SoftPrompt.fromPeft(spec, { model }), id: spec };
 }

@@ -124,6 +124,20 @@ describe('tpv CLI (end to end on a tiny model)', () => {
     expect(readFileSync(join(work, 'sim.svg'), 'utf8')).toContain('<svg');
   });
 
+  it('tpv train accepts a bare safetensors prompt file as --origin', async () => {
+    const o = io();
+    const file = join(work, 'origin0.safetensors');
+    const { writeSafetensors } = await import('@tpvjs/tensor');
+    const src = await SoftPrompt.fromPeft(join(work, 'origins', 'origin_0'));
+    writeSafetensors(file, { prompt_embeddings: { dtype: 'F32', shape: [8, 16], data: Float32Array.from(await src.table.data()) } });
+    src.table.dispose();
+    const code = await main(['train', '--task', 'sst2_text', '--model', modelDir, '--origin', file, '--out', join(work, 'from-file'), '--num-virtual-tokens', '4',
+      '--max-steps', '2', '--batch-size', '4', '--warmup', '1', '--eval-every', '2', '--max-source-length', '16', '--max-new-tokens', '2',
+      '--max-train', '8', '--max-test', '2', '--max-valid', '4', '--json'], o.io);
+    expect(code, o.errs.join('')).toBe(0);
+    expect(JSON.parse(o.lines.at(-1)!).origin).toBe(file);
+  });
+
   it('tpv attempt trains the ATTEMPT baseline from two source prompts and tests it', async () => {
     const o = io();
     const out = join(work, 'attempt-run');
