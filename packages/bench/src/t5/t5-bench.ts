@@ -108,15 +108,17 @@ export async function benchT5(o: T5BenchOptions = {}): Promise<BenchResult[]> {
     model.dispose();
   }
   if (!o.noTorch) {
-    const py = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0 ? '/usr/bin/python3' : 'python3';
+    const py = spawnSync('python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0 ? 'python3' : '/usr/bin/python3';
     log('  pytorch reference…');
-    const r = spawnSync(py, [here('../../src/t5/torch_t5.py'), JSON.stringify({ config: configPath, batch: B, src_len: LS, tgt_len: LT, new_tokens: NEW, threads: torchThreads() })], { encoding: 'utf8', timeout: 1_800_000 });
+    const script = process.env.TPV_TORCH_SCRIPT ?? here('../../src/t5/torch_t5.py');
+    const r = spawnSync(py, [script, JSON.stringify({ config: configPath, batch: B, src_len: LS, tgt_len: LT, new_tokens: NEW, threads: torchThreads() })], { encoding: 'utf8', timeout: 1_800_000 });
     if (r.status === 0) {
-      const t = JSON.parse(r.stdout.trim().split('\n').pop()!) as { forward_ms: number; generate_ms: number; train_step_ms: number; peak_rss_mb: number; threads: number; torch: string };
-      const note = `torch ${t.torch}, ${t.threads} thread(s), peak RSS ${t.peak_rss_mb.toFixed(0)} MiB`;
-      results.push({ suite: 't5', case: `forward ${caseName}`, impl: 'pytorch-cpu', ms: t.forward_ms, note });
-      results.push({ suite: 't5', case: `generate ${NEW} tokens`, impl: 'pytorch-cpu', ms: t.generate_ms, note });
-      results.push({ suite: 't5', case: `prompt-tuning step ${caseName}`, impl: 'pytorch-cpu', ms: t.train_step_ms, note });
+      const t = JSON.parse(r.stdout.trim().split('\n').pop()!) as { forward_ms: number; generate_ms: number; train_step_ms: number; peak_rss_mb: number; threads: number; torch: string; device?: string; gpu?: string; peak_gpu_mb?: number };
+      const impl = t.device?.startsWith('cuda') ? 'pytorch-cuda' : 'pytorch-cpu';
+      const note = t.gpu ? `torch ${t.torch} on ${t.gpu} (fp32, TF32 off), peak GPU ${t.peak_gpu_mb?.toFixed(0)} MiB` : `torch ${t.torch}, ${t.threads} thread(s), peak RSS ${t.peak_rss_mb.toFixed(0)} MiB`;
+      results.push({ suite: 't5', case: `forward ${caseName}`, impl, ms: t.forward_ms, note });
+      results.push({ suite: 't5', case: `generate ${NEW} tokens`, impl, ms: t.generate_ms, note });
+      results.push({ suite: 't5', case: `prompt-tuning step ${caseName}`, impl, ms: t.train_step_ms, note });
     } else {
       log(`  pytorch not available (${(r.stderr || '').split('\n').filter(Boolean).pop() ?? 'python3 failed'})`);
     }
@@ -133,7 +135,7 @@ export function t5Table(results: BenchResult[]): string {
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const c of cases) {
     const get = (i: string) => results.find((r) => r.case === c && r.impl === i);
-    const torch = get('pytorch-cpu');
+    const torch = get('pytorch-cpu') ?? get('pytorch-cuda');
     lines.push(`| ${c} | ${[...impls.map((i) => get(i)?.ms.toFixed(0) ?? '–'), ...ours.map((i) => (torch && get(i) ? `${(torch.ms / get(i)!.ms).toFixed(3)}×` : '–'))].join(' | ')} |`);
   }
   return lines.join('\n');

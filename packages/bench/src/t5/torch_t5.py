@@ -1,7 +1,7 @@
 # A compact PyTorch T5 (v1.0 layout: relu FF, tied head, relative bias in block 0) used only as a
 # timing reference for packages/bench: same shapes and FLOPs as HF's T5ForConditionalGeneration.
 # Usage: python3 torch_t5.py '<json: config path, batch, src_len, tgt_len, new_tokens, threads>'
-import json, math, sys, time, resource
+import json, math, os, sys, time, resource
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -10,6 +10,13 @@ args = json.loads(sys.argv[1])
 cfg = json.load(open(args["config"]))
 if args.get("threads"): torch.set_num_threads(args["threads"])
 torch.manual_seed(0)
+# TPV_TORCH_DEVICE=cuda times the same model on the GPU (fp32, TF32 off), for the GPU sessions.
+DEV = torch.device(os.environ.get('TPV_TORCH_DEVICE', 'cpu'))
+if DEV.type == 'cuda':
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+def sync():
+    if DEV.type == 'cuda': torch.cuda.synchronize()
 D, H, DKV, DFF = cfg["d_model"], cfg["num_heads"], cfg["d_kv"], cfg["d_ff"]
 NB, MAXD, V = cfg.get("relative_attention_num_buckets", 32), cfg.get("relative_attention_max_distance", 128), cfg["vocab_size"]
 NL = cfg["num_layers"]; NDL = cfg.get("num_decoder_layers", NL)
@@ -34,7 +41,8 @@ class Attn(nn.Module):
         super().__init__(); s.q, s.k, s.v = (nn.Linear(D, H * DKV, bias=False) for _ in range(3)); s.o = nn.Linear(H * DKV, D, bias=False)
         s.rel = nn.Embedding(NB, H) if rel else None; s.bidir = bidir
     def bias(s, lq, lk, offset=0):
-        ctx = torch.arange(lq)[:, None] + offset; mem = torch.arange(lk)[None, :]
+        d = s.rel.weight.device
+        ctx = torch.arange(lq, device=d)[:, None] + offset; mem = torch.arange(lk, device=d)[None, :]
         return s.rel(bucket(mem - ctx, s.bidir)).permute(2, 0, 1)[None]
     def forward(s, x, kv=None, bias=None, cache=None):
         B, L, _ = x.shape
@@ -71,42 +79,43 @@ class T5(nn.Module):
     def decode(s, dids, enc, ebias, caches=None, offset=0):
         h = s.shared(dids); T = dids.shape[1]; lk = offset + T
         b = s.dec[0].sa.bias(T, lk, offset)
-        causal = torch.triu(torch.full((T, lk), torch.finfo(torch.float32).min), 1 + offset)
+        causal = torch.triu(torch.full((T, lk), torch.finfo(torch.float32).min, device=h.device), 1 + offset)
         b = b + causal
         for i, blk in enumerate(s.dec): h = blk(h, b, enc, ebias, None if caches is None else caches[i])
         return (s.dn(h) * D ** -0.5) @ s.shared.weight.t()
 
 def peak_mb(): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-m = T5().eval()
+m = T5().eval().to(DEV)
 B, LS, LT, NEW = args["batch"], args["src_len"], args["tgt_len"], args["new_tokens"]
 g = torch.Generator().manual_seed(1)
-ids = torch.randint(3, V, (B, LS), generator=g); mask = torch.ones(B, LS, dtype=torch.long)
-labels = torch.randint(3, V, (B, LT), generator=g)
-dids = torch.cat([torch.zeros(B, 1, dtype=torch.long), labels[:, :-1]], 1)
+ids = torch.randint(3, V, (B, LS), generator=g).to(DEV); mask = torch.ones(B, LS, dtype=torch.long, device=DEV)
+labels = torch.randint(3, V, (B, LT), generator=g).to(DEV)
+dids = torch.cat([torch.zeros(B, 1, dtype=torch.long, device=DEV), labels[:, :-1]], 1)
 out = {}
 with torch.no_grad():
     def fwd():
         enc, eb = m.encode(ids, mask); logits = m.decode(dids, enc, eb)
         return F.cross_entropy(logits.reshape(-1, V), labels.reshape(-1))
-    fwd(); t0 = time.perf_counter(); fwd(); out["forward_ms"] = (time.perf_counter() - t0) * 1000
+    fwd(); sync(); t0 = time.perf_counter(); fwd(); sync(); out["forward_ms"] = (time.perf_counter() - t0) * 1000
     def gen():
-        enc, eb = m.encode(ids, mask); caches = [dict() for _ in m.dec]; cur = torch.zeros(B, 1, dtype=torch.long); rows = [cur]
+        enc, eb = m.encode(ids, mask); caches = [dict() for _ in m.dec]; cur = torch.zeros(B, 1, dtype=torch.long, device=DEV); rows = [cur]
         for step in range(NEW):
             logits = m.decode(cur, enc, eb, caches, step); cur = logits[:, -1].argmax(-1, keepdim=True); rows.append(cur)
         return torch.cat(rows, 1)
-    gen(); t0 = time.perf_counter(); gen(); out["generate_ms"] = (time.perf_counter() - t0) * 1000
+    gen(); sync(); t0 = time.perf_counter(); gen(); sync(); out["generate_ms"] = (time.perf_counter() - t0) * 1000
 # prompt-tuning step: gradient w.r.t. a prompt prepended to the encoder input, weights frozen
 for p in m.parameters(): p.requires_grad_(False)
-prompt = torch.randn(100, D, requires_grad=True)
+prompt = torch.randn(100, D, device=DEV, requires_grad=True)
 def step():
     emb = torch.cat([prompt[:50].expand(B, -1, -1), m.shared(ids)], 1)
-    full = torch.cat([torch.ones(B, 50, dtype=torch.long), mask], 1)
+    full = torch.cat([torch.ones(B, 50, dtype=torch.long, device=DEV), mask], 1)
     h = emb; L = h.shape[1]
     b = m.enc[0].sa.bias(L, L) + (1 - full[:, None, None, :].float()) * torch.finfo(torch.float32).min
     for blk in m.enc: h = blk(h, b)
     enc = m.en(h); eb = (1 - full[:, None, None, :].float()) * torch.finfo(torch.float32).min
     loss = F.cross_entropy(m.decode(dids, enc, eb).reshape(-1, V), labels.reshape(-1)); loss.backward(); prompt.grad = None
-step(); t0 = time.perf_counter(); step(); out["train_step_ms"] = (time.perf_counter() - t0) * 1000
-out["peak_rss_mb"] = peak_mb(); out["threads"] = torch.get_num_threads(); out["torch"] = torch.__version__
+step(); sync(); t0 = time.perf_counter(); step(); sync(); out["train_step_ms"] = (time.perf_counter() - t0) * 1000
+out["peak_rss_mb"] = peak_mb(); out["threads"] = torch.get_num_threads(); out["torch"] = torch.__version__; out["device"] = str(DEV)
+if DEV.type == 'cuda': out["peak_gpu_mb"] = torch.cuda.max_memory_allocated() / 2**20; out["gpu"] = torch.cuda.get_device_name()
 print(json.dumps(out))
