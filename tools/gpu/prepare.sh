@@ -31,6 +31,13 @@ esb=$(ls -d node_modules/.pnpm/esbuild@*/node_modules/esbuild/bin/esbuild | head
   --banner:js="import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);"
 "$esb" packages/tpv/dist/cli.js --bundle --platform=node --format=esm --external:webgpu --outfile="$out/tpv.mjs" --log-level=error \
   --banner:js="import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);"
+# The peer: tfjs-webgpu 4.22 (only each package's main bundle is kept; ~1 MiB as .tar.xz).
+mkdir -p "$out/tmp/tfjs" && echo "{\"private\": true}" > "$out/tmp/tfjs/package.json" && (cd "$out/tmp/tfjs" && npm install --silent --no-audit --no-fund --omit=dev @tensorflow/tfjs-core@4.22.0 @tensorflow/tfjs-backend-webgpu@4.22.0 >/dev/null)
+for p in "$out"/tmp/tfjs/node_modules/@tensorflow/*; do
+  main=$(node -e "console.log(require('$PWD/$p/package.json').main)")
+  find "$p" -type f ! -path "$p/package.json" ! -path "$p/$main" -delete
+done
+(cd "$out/tmp/tfjs" && tar -cJf ../../tfjs.tar.xz node_modules)
 cp packages/bench/src/t5/torch_t5.py tools/gpu/run.sh tools/gpu/peft_check.py "$out/"
 mkdir -p "$out/configs" && cp packages/bench/configs/*.json "$out/configs/"
 rm -rf "$out/tmp"

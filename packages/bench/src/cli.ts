@@ -26,7 +26,7 @@ const num = (v: unknown, d: number) => (typeof v === 'string' ? Number(v) : d);
 const SUITES: Record<string, Suite> = {
   'matmul-cpu': { run: () => benchCpuMatmul(), ratioTo: ['tfjs-cpu', 'numpy', 'naive-js'], title: 'CPU matmul, float32 (GFLOP/s)' },
   webgpu: {
-    run: (a) => benchWebGPUMatmul({ rounds: num(a.rounds, 1) }),
+    run: (a) => benchWebGPUMatmul({ rounds: num(a.rounds, 1), ...(typeof a['tfjs-from'] === 'string' ? { tfjsFrom: a['tfjs-from'] } : {}) }),
     ratioTo: [],
     title: 'WebGPU kernels vs tfjs-webgpu on the same Dawn adapter',
     render: (r) => webgpuTable(r),
@@ -60,6 +60,7 @@ async function main(): Promise<void> {
       config: { type: 'string' },
       'no-torch': { type: 'boolean' },
       rounds: { type: 'string' },
+      'tfjs-from': { type: 'string' },
     },
   });
   const name = positionals[0] ?? 'matmul-cpu';
