@@ -210,52 +210,18 @@ export class WasmGemm {
    * C is written row-major (M×N at `cOffset`), overwriting what was there.
    */
   gemm(M: number, N: number, K: number, a: MatView, b: MatView, c: Float32Array, cOffset: number): void {
-    if (M === 0 || N === 0) return;
-    if (K === 0) {
-      c.fill(0, cOffset, cOffset + M * N);
-      return;
-    }
     const { mr, nr, mc, kc: KC } = this.config;
-    const ws = this.workspace(M, N, K);
-    const nc = ws.nc;
-    // Byte addresses are passed as i32; keep them below 2³¹ so they stay positive.
-    if (ws.total * 4 > 2 ** 31) throw new TensorError('OUT_OF_MEMORY', `wasm GEMM workspace for ${M}×${K}·${K}×${N} exceeds 2 GiB`);
-    const mem = this.ensure(ws.total);
-    const bOff = 0;
-    const aOff = bOff + ws.b;
-    const cOff = aOff + ws.a;
-    const sbOff = cOff + ws.c;
-    const saOff = sbOff + ws.sb;
-    for (let jc = 0; jc < N; jc += nc) {
-      const ncb = Math.min(nc, N - jc);
-      const ncp = roundUp(ncb, nr);
-      // B chunk: element (k, j) at origin + k·rs + j·cs; panels along j.
-      const sb = stage(b, b.offset + jc * b.cs, K, ncb, mem, sbOff);
-      const bv = sb ?? b;
-      const bOrigin = sb ? sb.offset : b.offset + jc * b.cs;
+    // One pass per `mc` rows, all block products on this thread: the threaded path runs the same
+    // passes with the products shared out, which is why both give bit-identical results.
+    this.gemmPasses(M, N, K, a, b, c, cOffset, mc, (p) => {
+      const mcp = p.mp * mr;
+      const ncp = p.np * nr;
       for (let pc = 0; pc < K; pc += KC) {
-        const kc = Math.min(KC, K - pc);
-        this.pack(bv, bOrigin + pc * bv.rs, bv.rs, bv.cs, kc, ncb, nr, bOff + pc * ncp, this.packB, this.packBUnit);
+        // Block pc of each pack starts after the previous blocks: pc·(panel width) floats.
+        this.block(4 * (p.aOff + pc * mcp), 4 * (p.bOff + pc * ncp), 4 * p.cOff, 4 * ncp, Math.min(KC, K - pc), p.mp, p.np, pc > 0 ? 1 : 0);
       }
-      for (let ic = 0; ic < M; ic += mc) {
-        const mcb = Math.min(mc, M - ic);
-        const mcp = roundUp(mcb, mr);
-        // A block: element (i, k) at origin + i·rs + k·cs; panels along i.
-        const sa = stage(a, a.offset + ic * a.rs, mcb, K, mem, saOff);
-        const av = sa ?? a;
-        const aOrigin = sa ? sa.offset : a.offset + ic * a.rs;
-        for (let pc = 0; pc < K; pc += KC) {
-          const kc = Math.min(KC, K - pc);
-          this.pack(av, aOrigin + pc * av.cs, av.cs, av.rs, kc, mcb, mr, aOff + pc * mcp, this.packA, this.packAUnit);
-        }
-        for (let pc = 0; pc < K; pc += KC) {
-          const kc = Math.min(KC, K - pc);
-          // Block pc of each pack starts after the previous blocks: pc·(panel width) floats.
-          this.block(4 * (aOff + pc * mcp), 4 * (bOff + pc * ncp), 4 * cOff, 4 * ncp, kc, mcp / mr, ncp / nr, pc > 0 ? 1 : 0);
-        }
-        copyOut(mem, cOff, ncp, mcb, ncb, c, cOffset + ic * N + jc, N);
-      }
-    }
+      return true;
+    });
   }
 
   /**
