@@ -6,6 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { withWebGPU } from '../testing/webgpu-gate.js';
 import * as T from '../index.js';
 import { type Tensor, add, gradCheck, logSoftmax, rmsNorm, softmax } from '../index.js';
 import { rmsNormComposed } from './nn.js';
@@ -181,13 +182,8 @@ function describeFusedParity(backend: string, dtype: 'float32' | 'float64', rtol
 describeFusedParity('cpu', 'float64', 1e-12, 1e-13, 5);
 describeFusedParity('cpu', 'float32', 1e-6, 1e-6, 5);
 
-const probe = await T.probeWebGPU();
-if (probe.ok) {
+await withWebGPU('fused ops on webgpu', async () => {
   T.registerBackend(await T.createWebGPUBackend({ name: 'webgpu-gpu-profile', profile: 'gpu' }));
   describeFusedParity('webgpu', 'float32', 1e-5, 1e-5, 40);
   describeFusedParity('webgpu-gpu-profile', 'float32', 1e-5, 1e-5, 40);
-} else {
-  describe.skip('fused ops on webgpu (no adapter)', () => {
-    it('needs an adapter', () => undefined);
-  });
-}
+});

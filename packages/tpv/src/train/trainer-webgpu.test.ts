@@ -6,14 +6,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Generator, memory, probeWebGPU, setBackend } from '@tpvjs/tensor';
+import { Generator, memory, setBackend } from '@tpvjs/tensor';
+import { withWebGPU } from '../../../tensor/src/testing/webgpu-gate.js';
 import { T5ForConditionalGeneration, T5Tokenizer, parseT5Config, sampledVocabInit } from '@tpvjs/t5';
 import { fileURLToPath } from 'node:url';
 import { trainPrompt } from './trainer.js';
 import type { TextExample } from './data.js';
 
 const SPIECE = fileURLToPath(new URL('../../../t5/test-data/tokenizer/spiece.model', import.meta.url));
-const probe = await probeWebGPU();
 const work = mkdtempSync(join(tmpdir(), 'tpv-webgpu-train-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -46,20 +46,7 @@ async function run(backend: string): Promise<{ losses: number[]; prompt: Float32
   return { losses: r.trainLosses.map((l) => l.loss), prompt: r.finalPrompt };
 }
 
-if (!probe.ok) {
-  if (process.env.CI === 'true') {
-    describe('training on webgpu', () => {
-      it('has a WebGPU adapter (required when CI=true)', () => {
-        throw new Error(`no WebGPU adapter in CI: ${probe.reason}`);
-      });
-    });
-  } else {
-    console.warn(`\n${'!'.repeat(78)}\n!! WEBGPU TRAINING TESTS SKIPPED: no WebGPU adapter (${probe.reason.split('\n')[0]})\n${'!'.repeat(78)}\n`);
-    describe.skip('training on webgpu (no adapter)', () => {
-      it('needs an adapter', () => undefined);
-    });
-  }
-} else {
+await withWebGPU('webgpu training tests', async () => {
   describe('prompt tuning on webgpu', () => {
     it('drives the loss down on a learnable task and agrees with the CPU backend', async () => {
       const before = memory().numTensors;
@@ -75,4 +62,4 @@ if (!probe.ok) {
       expect(memory().numTensors).toBe(before);
     });
   });
-}
+});

@@ -5,7 +5,8 @@
  * `CI=true`, where that fails.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AdamW, type Tensor, probeWebGPU, setBackend, tidy } from '@tpvjs/tensor';
+import { AdamW, type Tensor, setBackend, tidy } from '@tpvjs/tensor';
+import { withWebGPU } from '../../../../tensor/src/testing/webgpu-gate.js';
 import { SoftPrompt } from '../../peft/index.js';
 import { T5ForConditionalGeneration } from '../t5.js';
 import { ORACLE_MODELS, loadFixture } from './oracle.js';
@@ -31,21 +32,7 @@ function expectRel(a: number, b: number, what: string, rtol = 1e-5): void {
 
 /** Declares the oracle suite on WebGPU (skipped loudly without an adapter, failing under CI=true). */
 export async function defineWebGPUOracleSuite(label: string): Promise<void> {
-  const probe = await probeWebGPU();
-  if (!probe.ok) {
-    if (process.env.CI === 'true') {
-      describe('T5 oracle on webgpu', () => {
-        it('has a WebGPU adapter (required when CI=true)', () => {
-          throw new Error(`no WebGPU adapter in CI: ${probe.reason}`);
-        });
-      });
-    } else {
-      console.warn(`\n${'!'.repeat(78)}\n!! T5 WEBGPU ORACLE TESTS SKIPPED: no WebGPU adapter (${probe.reason.split('\n')[0]})\n${'!'.repeat(78)}\n`);
-      describe.skip('T5 oracle on webgpu (no adapter)', () => {
-        it('needs an adapter', () => undefined);
-      });
-    }
-  } else {
+    await withWebGPU('T5 webgpu oracle tests', async () => {
     describe.each(ORACLE_MODELS)(`T5 oracle on webgpu (${label}): %s`, (name) => {
       const fx = loadFixture(name);
       const inp = fx.inputs;
@@ -130,5 +117,5 @@ export async function defineWebGPUOracleSuite(label: string): Promise<void> {
         table.dispose();
       });
     });
-  }
+  });
 }

@@ -9,25 +9,11 @@
 import { describe, expect, it } from 'vitest';
 import * as T from '../../index.js';
 import { describeOpSuite } from '../../testing/op-suite.js';
-import { NO_ADAPTER_HELP, createWebGPUBackend, probeWebGPU, type WebGPUBackend } from './index.js';
+import { createWebGPUBackend, type WebGPUBackend } from './index.js';
+import { withWebGPU } from '../../testing/webgpu-gate.js';
 
-const probe = await probeWebGPU();
 
-if (!probe.ok) {
-  if (process.env.CI === 'true') {
-    describe('webgpu', () => {
-      it('has a WebGPU adapter (required when CI=true)', () => {
-        throw new Error(`no WebGPU adapter in CI: ${probe.reason}`);
-      });
-    });
-  } else {
-    const bar = '!'.repeat(78);
-    console.warn(`\n${bar}\n!! WEBGPU TESTS SKIPPED: no WebGPU adapter.\n!! ${probe.reason.split('\n')[0]}\n${NO_ADAPTER_HELP}\n${bar}\n`);
-    describe.skip('webgpu (no adapter)', () => {
-      it('needs an adapter', () => undefined);
-    });
-  }
-} else {
+await withWebGPU('webgpu tests', async () => {
   describeOpSuite('webgpu');
   // The same suite with the kernel choices made for real GPUs (workgroup-memory matmul tiles,
   // a workgroup per row in reductions and softmax), so CI on lavapipe covers those paths too.
@@ -182,4 +168,4 @@ if (!probe.ok) {
       b.free(x);
     });
   });
-}
+});
